@@ -1,0 +1,221 @@
+"""The ASGI application. The request path, in order:
+
+1. request id (``x-amzn-RequestId`` on every answer);
+2. CORS: preflight answered here, allow/expose headers on every answer;
+3. route by method, path and ``X-Amz-Target``: the Cognito Identity JSON 1.1 API on ``POST /``,
+   ``GET /health``; anything else is a JSON ``UnknownOperationException``;
+4. parse and validate the input against the botocore model;
+5. authenticate: SigV4 for signed operations, optional for the public ones;
+6. the operation (a typed coroutine that never sees HTTP);
+7. serialize the output, or the error (one place; a traceback never reaches the wire);
+8. one access-log line: request id, operation, status, duration.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from cognitoidentity.server.context import RequestContext, Runtime
+from cognitoidentity.server.errors import (
+    InternalFailure,
+    SerializationException,
+    ServiceError,
+    UnknownOperationException,
+    UnsupportedOperationException,
+)
+from cognitoidentity.server.operations import COGNITO_IDENTITY, Handler
+from cognitoidentity.server.protocol.json_rpc import CONTENT_TYPE, JsonProtocol, load_service_model
+from cognitoidentity.server.sigv4 import HttpRequest, SigV4Verifier
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+access_log = logging.getLogger("cognitoidentity.access")
+error_log = logging.getLogger("cognitoidentity.errors")
+
+CORS_ALLOW_HEADERS = (
+    b"authorization,content-type,x-amz-target,x-amz-user-agent,x-amz-date,x-amz-security-token,"
+    b"x-amz-content-sha256,amz-sdk-invocation-id,amz-sdk-request,x-amz-api-version"
+)
+CORS_EXPOSE_HEADERS = b"x-amzn-RequestId,x-amzn-ErrorType,x-amzn-ErrorMessage,Date"
+CORS_HEADERS = [
+    (b"access-control-allow-origin", b"*"),
+    (b"access-control-expose-headers", CORS_EXPOSE_HEADERS),
+]
+PREFLIGHT_HEADERS = [
+    *CORS_HEADERS,
+    (b"access-control-allow-methods", b"GET,POST,OPTIONS"),
+    (b"access-control-allow-headers", CORS_ALLOW_HEADERS),
+    (b"access-control-max-age", b"86400"),
+]
+
+
+class Application:
+    """``Application(open_runtime, verifier_factory)``; the runtime (store included) is opened at
+    ASGI lifespan start-up so that it lives on the server's event loop."""
+
+    def __init__(
+        self,
+        open_runtime: Callable[[], Awaitable[Runtime]],
+        make_verifier: Callable[[Runtime], SigV4Verifier],
+        close_runtime: Callable[[Runtime], Awaitable[None]] | None = None,
+    ) -> None:
+        self._open_runtime = open_runtime
+        self._make_verifier = make_verifier
+        self._close_runtime = close_runtime
+        self.runtime: Runtime | None = None
+        self._verifier: SigV4Verifier | None = None
+        self.cognito = JsonProtocol(load_service_model("cognito-identity"))
+        self.handlers: dict[str, Handler] = COGNITO_IDENTITY
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self._http(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    self.runtime = await self._open_runtime()
+                    self._verifier = self._make_verifier(self.runtime)
+                except Exception as exc:
+                    error_log.exception("start-up failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if self.runtime is not None and self._close_runtime is not None:
+                    await self._close_runtime(self.runtime)
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        request_id = str(uuid.uuid4())
+        method: str = scope["method"]
+        operation = "-"
+        if method == "OPTIONS":
+            status = await _respond(send, 200, request_id, PREFLIGHT_HEADERS, b"", None)
+            _log(request_id, "preflight", status, started)
+            return
+        headers = _headers(scope)
+        try:
+            body = await _read_body(receive, self._max_body())
+            if method == "GET" and scope["path"] in ("/health", "/_health"):
+                operation = "health"
+                status = await _respond(
+                    send, 200, request_id, CORS_HEADERS, b'{"status":"ok"}', b"application/json"
+                )
+                _log(request_id, operation, status, started)
+                return
+            target = headers.get("x-amz-target")
+            if method != "POST" or target is None:
+                raise UnknownOperationException(
+                    f"No operation at {method} {scope['path']}"
+                    + ("" if method != "POST" else " without an X-Amz-Target header")
+                )
+            op = self.cognito.route(target)
+            operation = op.name
+            handler = self.handlers.get(op.name)
+            params = self.cognito.parse(op, body)
+            caller = None
+            request = HttpRequest(
+                method, _raw_path(scope), scope.get("query_string", b"").decode("latin-1"), headers, body
+            )
+            verifier = self._require_verifier()
+            if op.signed or SigV4Verifier.is_signed(request):
+                caller = await verifier.verify(request)
+            if handler is None:
+                raise UnsupportedOperationException(
+                    f"{op.name} is not implemented by this server yet."
+                )
+            assert self.runtime is not None
+            ctx = RequestContext(self.runtime, request_id, op.name, caller)
+            result = await handler(ctx, params)
+            payload = self.cognito.encode(op, result)
+            status = await _respond(send, 200, request_id, CORS_HEADERS, payload, CONTENT_TYPE)
+        except ServiceError as error:
+            status = await self._error(send, request_id, error)
+        except Exception:
+            error_log.exception("request %s (%s) failed", request_id, operation)
+            status = await self._error(send, request_id, InternalFailure("An internal error occurred."))
+        _log(request_id, operation, status, started)
+
+    def _max_body(self) -> int:
+        return self.runtime.settings.max_body_bytes if self.runtime is not None else 1_048_576
+
+    def _require_verifier(self) -> SigV4Verifier:
+        if self._verifier is None:
+            raise InternalFailure("The server is not started.")
+        return self._verifier
+
+    async def _error(self, send: Send, request_id: str, error: ServiceError) -> int:
+        status, extra, body = self.cognito.encode_error(error)
+        return await _respond(send, status, request_id, [*CORS_HEADERS, *extra], body, CONTENT_TYPE)
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for raw_name, raw_value in scope["headers"]:
+        name = raw_name.decode("latin-1").lower()
+        value = raw_value.decode("latin-1")
+        out[name] = f"{out[name]},{value}" if name in out else value
+    return out
+
+
+def _raw_path(scope: Scope) -> str:
+    raw = scope.get("raw_path")
+    if raw:
+        return bytes(raw).split(b"?", 1)[0].decode("latin-1")
+    return str(scope["path"])
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise SerializationException(f"Request body is larger than {limit} bytes.")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+async def _respond(
+    send: Send,
+    status: int,
+    request_id: str,
+    headers: list[tuple[bytes, bytes]],
+    body: bytes,
+    content_type: str | bytes | None,
+) -> int:
+    out = [(b"x-amzn-requestid", request_id.encode()), *headers]
+    if content_type is not None:
+        ct = content_type.encode() if isinstance(content_type, str) else content_type
+        out.append((b"content-type", ct))
+    out.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": out})
+    await send({"type": "http.response.body", "body": body})
+    return status
+
+
+def _log(request_id: str, operation: str, status: int, started: float) -> None:
+    if access_log.isEnabledFor(logging.INFO):
+        elapsed = (time.perf_counter() - started) * 1000
+        access_log.info("%s %s %d %.1fms", request_id, operation, status, elapsed)
+

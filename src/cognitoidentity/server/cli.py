@@ -1,0 +1,216 @@
+"""``cognitoidentity``: serve the API, and manage accounts and access keys.
+
+    cognitoidentity serve [--host H] [--port P] [--data-dir D] [--database-url URL] [--region R]
+    cognitoidentity accounts create|list|delete ...
+    cognitoidentity keys create|list|delete ...
+
+Every flag also reads from ``COGNITOIDENTITY_<NAME>`` (e.g. ``COGNITOIDENTITY_DATABASE_URL``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+from cognitoidentity.server.bootstrap import Started, banner, start, verifier_for
+from cognitoidentity.server.context import Runtime
+from cognitoidentity.server.settings import Settings, settings_from_env
+
+T = TypeVar("T")
+
+
+def _store_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", type=Path, help="data directory (default ./data)")
+    parser.add_argument(
+        "--database-url",
+        help="SQLite file path, sqlite:///path.db or postgresql://... (default: SQLite in data dir)",
+    )
+    parser.add_argument("--master-key-file", type=Path, help="file holding the base64 master key")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cognitoidentity", description="A self-hosted Amazon Cognito Identity server."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the server")
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default 4566)")
+    serve.add_argument("--region", help="region of requests that name none (default us-east-1)")
+    serve.add_argument(
+        "--log-level", choices=["critical", "error", "warning", "info", "debug"], help="log level"
+    )
+    _store_flags(serve)
+
+    accounts = commands.add_parser("accounts", help="manage accounts")
+    account_commands = accounts.add_subparsers(dest="action", required=True)
+    create = account_commands.add_parser("create", help="create an account")
+    create.add_argument("--name", default="account")
+    create.add_argument("--account-id", help="12 digits (default: random)")
+    create.add_argument("--with-key", action="store_true", help="also create an access key")
+    _store_flags(create)
+    listing = account_commands.add_parser("list", help="list accounts")
+    _store_flags(listing)
+    delete = account_commands.add_parser(
+        "delete", help="delete an account with its keys, pools and identities"
+    )
+    delete.add_argument("account_id")
+    _store_flags(delete)
+
+    keys = commands.add_parser("keys", help="manage access keys")
+    key_commands = keys.add_subparsers(dest="action", required=True)
+    kcreate = key_commands.add_parser("create", help="create an access key")
+    kcreate.add_argument("--account", required=True, help="account id")
+    _store_flags(kcreate)
+    klist = key_commands.add_parser("list", help="list access keys (never their secrets)")
+    klist.add_argument("--account", help="only this account's keys")
+    _store_flags(klist)
+    kdelete = key_commands.add_parser("delete", help="delete an access key")
+    kdelete.add_argument("access_key_id")
+    _store_flags(kdelete)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return settings_from_env(
+        host=getattr(args, "host", None),
+        port=getattr(args, "port", None),
+        region=getattr(args, "region", None),
+        log_level=getattr(args, "log_level", None),
+        data_dir=args.data_dir,
+        database_url=args.database_url,
+        master_key_file=args.master_key_file,
+    )
+
+
+def serve(settings: Settings) -> int:
+    import uvicorn
+
+    from cognitoidentity.server.app import Application
+
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    holder: list[Started] = []
+
+    async def open_runtime() -> Runtime:
+        started = await start(settings)
+        holder.append(started)
+        print(banner(settings, started.new_root_key), flush=True)
+        return started.runtime
+
+    async def close_runtime(runtime: Runtime) -> None:
+        await runtime.store.close()
+
+    app = Application(
+        open_runtime, lambda runtime: verifier_for(holder[0]), close_runtime
+    )
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        loop="auto",
+        http="auto",
+        lifespan="on",
+        access_log=False,
+        log_level=settings.log_level,
+        log_config=None,
+        server_header=False,
+    )
+    uvicorn.Server(config).run()
+    return 0
+
+
+def _run(settings: Settings, work: Callable[[Started], Awaitable[T]]) -> T:
+    async def main() -> T:
+        started = await start(settings, bootstrap=False)
+        try:
+            return await work(started)
+        finally:
+            await started.runtime.store.close()
+
+    return asyncio.run(main())
+
+
+def _admin(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "accounts":
+        if args.action == "create":
+
+            async def create(s: Started) -> str:
+                account = await s.admin.create_account(args.name, args.account_id)
+                line = f"{account.account_id}\t{account.name}"
+                if args.with_key:
+                    key = await s.admin.create_key(account.account_id)
+                    line += f"\n{_key_lines(key.access_key_id, key.secret_access_key)}"
+                return line
+
+            print(_run(settings, create))
+        elif args.action == "list":
+
+            async def list_accounts(s: Started) -> str:
+                accounts = await s.runtime.store.list_accounts()
+                return "\n".join(f"{a.account_id}\t{a.name}\t{a.created_at:%Y-%m-%dT%H:%M:%SZ}" for a in accounts)
+
+            print(_run(settings, list_accounts))
+        else:
+
+            async def delete(s: Started) -> bool:
+                return await s.runtime.store.delete_account(args.account_id)
+
+            if not _run(settings, delete):
+                print(f"no account {args.account_id}", file=sys.stderr)
+                return 1
+        return 0
+    if args.action == "create":
+
+        async def create_key(s: Started) -> str:
+            key = await s.admin.create_key(args.account)
+            return _key_lines(key.access_key_id, key.secret_access_key)
+
+        print(_run(settings, create_key))
+    elif args.action == "list":
+
+        async def list_keys(s: Started) -> str:
+            keys = await s.runtime.store.list_access_keys(args.account)
+            return "\n".join(
+                f"{k.access_key_id}\t{k.account_id}\t{k.created_at:%Y-%m-%dT%H:%M:%SZ}" for k in keys
+            )
+
+        print(_run(settings, list_keys))
+    else:
+
+        async def delete_key(s: Started) -> bool:
+            return await s.runtime.store.delete_access_key(args.access_key_id)
+
+        if not _run(settings, delete_key):
+            print(f"no access key {args.access_key_id}", file=sys.stderr)
+            return 1
+    return 0
+
+
+def _key_lines(access_key_id: str, secret: str) -> str:
+    return f"AWS_ACCESS_KEY_ID={access_key_id}\nAWS_SECRET_ACCESS_KEY={secret}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = _settings(args)
+    if args.command == "serve":
+        return serve(settings)
+    try:
+        return _admin(args, settings)
+    except ValueError as exc:
+        print(f"cognitoidentity: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

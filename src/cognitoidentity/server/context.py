@@ -1,0 +1,54 @@
+"""What an operation gets besides its parameters: the runtime it works with and who is calling."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from cognitoidentity.server.settings import Settings
+from cognitoidentity.server.sigv4 import Caller
+from cognitoidentity.server.store.base import Store
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _uuid4() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """Settings, store and the injectable sources of time and randomness, shared by all requests."""
+
+    settings: Settings
+    store: Store
+    clock: Callable[[], datetime] = field(default=_utc_now)
+    new_uuid: Callable[[], str] = field(default=_uuid4)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    runtime: Runtime
+    request_id: str
+    operation: str
+    caller: Caller | None = None
+
+    @property
+    def store(self) -> Store:
+        return self.runtime.store
+
+    @property
+    def account_id(self) -> str:
+        """The signed caller's account; only signed operations ask for it."""
+        if self.caller is None:
+            raise RuntimeError(f"{self.operation} needs a signed caller")
+        return self.caller.account_id
+
+    @property
+    def region(self) -> str | None:
+        """The region the request was signed for; None for an unsigned request."""
+        return self.caller.region if self.caller is not None else None

@@ -1,0 +1,94 @@
+"""Identities: GetId (unauthenticated), DescribeIdentity, ListIdentities, DeleteIdentities."""
+
+from __future__ import annotations
+
+from cognitoidentity.server.api import cognito_identity as api
+from cognitoidentity.server.context import RequestContext
+from cognitoidentity.server.errors import UnsupportedOperationException
+from cognitoidentity.server.operations.lookups import pool_not_found, require_identity, require_pool
+from cognitoidentity.server.pagination import decode_token, encode_token
+from cognitoidentity.server.store.base import Identity
+
+UNAUTHENTICATED_DISABLED = "Unauthenticated access is not supported for this identity pool."
+
+
+def identity_output(identity: Identity) -> api.IdentityDescription:
+    """Provider names only, never user identifiers; ``Logins`` is absent for an unauthenticated
+    identity."""
+    out: api.IdentityDescription = {
+        "IdentityId": identity.identity_id,
+        "CreationDate": identity.created_at,
+        "LastModifiedDate": identity.last_modified_at,
+    }
+    if identity.logins:
+        out["Logins"] = list(identity.logins)
+    return out
+
+
+async def get_id(ctx: RequestContext, params: api.GetIdInput) -> api.GetIdResponse:
+    """"Generates (or retrieves) IdentityID. Supplying multiple logins will create an implicit
+    linked account." Without logins every call creates a new unauthenticated identity, which the
+    client is expected to cache."""
+    pool = await require_pool(ctx, params["IdentityPoolId"], public=True)
+    account = params.get("AccountId")
+    if account is not None and account != pool.account_id:
+        raise pool_not_found(pool.pool_id)
+    if params.get("Logins"):
+        raise UnsupportedOperationException("Logins are not supported by this server yet.")
+    if not pool.allow_unauthenticated:
+        raise api.NotAuthorizedException(UNAUTHENTICATED_DISABLED)
+    now = ctx.runtime.clock()
+    identity = Identity(
+        identity_id=f"{pool.region}:{ctx.runtime.new_uuid()}",
+        pool_id=pool.pool_id,
+        created_at=now,
+        last_modified_at=now,
+    )
+    await ctx.store.create_identity(identity)
+    return {"IdentityId": identity.identity_id}
+
+
+async def describe_identity(
+    ctx: RequestContext, params: api.DescribeIdentityInput
+) -> api.IdentityDescription:
+    """"Returns metadata related to the given identity, including when the identity was created and
+    any associated linked logins." """
+    identity, _ = await require_identity(ctx, params["IdentityId"])
+    return identity_output(identity)
+
+
+async def list_identities(
+    ctx: RequestContext, params: api.ListIdentitiesInput
+) -> api.ListIdentitiesResponse:
+    """"Lists the identities in an identity pool." ``HideDisabled``: "An optional boolean parameter
+    that allows you to hide disabled identities." Oldest first."""
+    pool = await require_pool(ctx, params["IdentityPoolId"])
+    scope = f"identities:{pool.pool_id}"
+    page = await ctx.store.list_identities(
+        pool.pool_id,
+        hide_disabled=params.get("HideDisabled", False),
+        after=decode_token(scope, params.get("NextToken")),
+        limit=params["MaxResults"],
+    )
+    out: api.ListIdentitiesResponse = {
+        "IdentityPoolId": pool.pool_id,
+        "Identities": [identity_output(i) for i in page.items],
+    }
+    token = encode_token(scope, page.after)
+    if token is not None:
+        out["NextToken"] = token
+    return out
+
+
+async def delete_identities(
+    ctx: RequestContext, params: api.DeleteIdentitiesInput
+) -> api.DeleteIdentitiesResponse:
+    """"Deletes identities from an identity pool. You can specify a list of 1-60 identities that you
+    want to delete." Identities of another account come back in ``UnprocessedIdentityIds`` with
+    ``AccessDenied``; identities that do not exist are already gone and count as deleted."""
+    foreign = await ctx.store.delete_identities(ctx.account_id, params["IdentityIdsToDelete"])
+    return {
+        "UnprocessedIdentityIds": [
+            {"IdentityId": identity_id, "ErrorCode": "AccessDenied"} for identity_id in foreign
+        ]
+    }

@@ -1,0 +1,163 @@
+"""Identity pools: CreateIdentityPool, DescribeIdentityPool, UpdateIdentityPool, DeleteIdentityPool,
+ListIdentityPools."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from cognitoidentity.server.api import cognito_identity as api
+from cognitoidentity.server.context import RequestContext
+from cognitoidentity.server.operations.lookups import pool_not_found, require_pool
+from cognitoidentity.server.operations.tags import check_tags
+from cognitoidentity.server.pagination import decode_token, encode_token
+from cognitoidentity.server.store.base import CognitoProvider, IdentityPool, LimitReached
+
+MAX_POOLS_MESSAGE = "You have reached the maximum number of identity pools ({limit}) for this account."
+
+
+def pool_output(pool: IdentityPool) -> api.IdentityPool:
+    """The wire form. ``AllowClassicFlow`` is omitted while it was never set, as AWS does."""
+    out: api.IdentityPool = {
+        "IdentityPoolId": pool.pool_id,
+        "IdentityPoolName": pool.name,
+        "AllowUnauthenticatedIdentities": pool.allow_unauthenticated,
+        "SupportedLoginProviders": dict(pool.supported_login_providers),
+        "IdentityPoolTags": dict(pool.tags),
+    }
+    if pool.allow_classic_flow is not None:
+        out["AllowClassicFlow"] = pool.allow_classic_flow
+    if pool.developer_provider_name is not None:
+        out["DeveloperProviderName"] = pool.developer_provider_name
+    if pool.openid_connect_provider_arns:
+        out["OpenIdConnectProviderARNs"] = list(pool.openid_connect_provider_arns)
+    if pool.cognito_identity_providers:
+        out["CognitoIdentityProviders"] = [
+            {
+                "ProviderName": p.provider_name,
+                "ClientId": p.client_id,
+                "ServerSideTokenCheck": p.server_side_token_check,
+            }
+            for p in pool.cognito_identity_providers
+        ]
+    if pool.saml_provider_arns:
+        out["SamlProviderARNs"] = list(pool.saml_provider_arns)
+    return out
+
+
+def _configured(pool: IdentityPool, params: api.CreateIdentityPoolInput | api.IdentityPool) -> IdentityPool:
+    """``pool`` with every configurable field taken from ``params``: "If you don't provide a value
+    for a parameter, Amazon Cognito sets it to its default value." """
+    return replace(
+        pool,
+        name=params["IdentityPoolName"],
+        allow_unauthenticated=params["AllowUnauthenticatedIdentities"],
+        allow_classic_flow=params.get("AllowClassicFlow"),
+        supported_login_providers=dict(params.get("SupportedLoginProviders", {})),
+        openid_connect_provider_arns=tuple(params.get("OpenIdConnectProviderARNs", ())),
+        cognito_identity_providers=tuple(
+            CognitoProvider(p["ProviderName"], p["ClientId"], p.get("ServerSideTokenCheck", False))
+            for p in params.get("CognitoIdentityProviders", ())
+        ),
+        saml_provider_arns=tuple(params.get("SamlProviderARNs", ())),
+    )
+
+
+async def create_identity_pool(
+    ctx: RequestContext, params: api.CreateIdentityPoolInput
+) -> api.IdentityPool:
+    """"Creates a new identity pool. The identity pool is a store of user identity information that
+    is specific to your Amazon Web Services account." At most 1,000 pools per account."""
+    tags = dict(params.get("IdentityPoolTags", {}))
+    check_tags(tags)
+    region = ctx.region or ctx.runtime.settings.region
+    blank = IdentityPool(
+        pool_id=f"{region}:{ctx.runtime.new_uuid()}",
+        account_id=ctx.account_id,
+        name=params["IdentityPoolName"],
+        allow_unauthenticated=params["AllowUnauthenticatedIdentities"],
+        created_at=ctx.runtime.clock(),
+        developer_provider_name=params.get("DeveloperProviderName"),
+        tags=tags,
+    )
+    pool = _configured(blank, params)
+    limit = ctx.runtime.settings.max_pools_per_account
+    try:
+        await ctx.store.create_pool(pool, max_pools=limit)
+    except LimitReached as exc:
+        raise api.LimitExceededException(MAX_POOLS_MESSAGE.format(limit=limit)) from exc
+    return pool_output(pool)
+
+
+async def describe_identity_pool(
+    ctx: RequestContext, params: api.DescribeIdentityPoolInput
+) -> api.IdentityPool:
+    """"Gets details about a particular identity pool, including the pool name, ID description,
+    creation date, and current number of users." """
+    return pool_output(await require_pool(ctx, params["IdentityPoolId"]))
+
+
+async def update_identity_pool(ctx: RequestContext, params: api.IdentityPool) -> api.IdentityPool:
+    """"Updates the configuration of an identity pool. If you don't provide a value for a
+    parameter, Amazon Cognito sets it to its default value."
+
+    Two fields are not configuration and follow their own rules: ``DeveloperProviderName`` "cannot
+    be changed once set" (omitting it keeps it), and ``IdentityPoolTags``, when given, replaces the
+    pool's tags (omitted, the tags are kept; TagResource/UntagResource manage them otherwise)."""
+    pool_id = params["IdentityPoolId"]
+    await require_pool(ctx, pool_id)
+    new_tags = params.get("IdentityPoolTags")
+    if new_tags is not None:
+        check_tags(new_tags)
+    wanted_developer = params.get("DeveloperProviderName")
+
+    def apply(current: IdentityPool) -> IdentityPool:
+        developer = current.developer_provider_name
+        if wanted_developer is not None and wanted_developer != developer:
+            if developer is not None:
+                raise api.InvalidParameterException(
+                    "DeveloperProviderName cannot be changed once it is set."
+                )
+            developer = wanted_developer
+        updated = _configured(current, params)
+        return replace(
+            updated,
+            developer_provider_name=developer,
+            tags=dict(new_tags) if new_tags is not None else current.tags,
+        )
+
+    pool = await ctx.store.update_pool(pool_id, apply)
+    if pool is None:
+        raise pool_not_found(pool_id)
+    return pool_output(pool)
+
+
+async def delete_identity_pool(ctx: RequestContext, params: api.DeleteIdentityPoolInput) -> None:
+    """"Deletes an identity pool. Once a pool is deleted, users will not be able to authenticate
+    with the pool." Its identities are deleted with it."""
+    pool = await require_pool(ctx, params["IdentityPoolId"])
+    if not await ctx.store.delete_pool(pool.pool_id):
+        raise pool_not_found(pool.pool_id)
+
+
+async def list_identity_pools(
+    ctx: RequestContext, params: api.ListIdentityPoolsInput
+) -> api.ListIdentityPoolsResponse:
+    """"Lists all of the Cognito identity pools registered for your account." Oldest first, in the
+    region the request was signed for."""
+    region = ctx.region or ctx.runtime.settings.region
+    scope = f"pools:{ctx.account_id}:{region}"
+    page = await ctx.store.list_pools(
+        ctx.account_id,
+        region,
+        after=decode_token(scope, params.get("NextToken")),
+        limit=params["MaxResults"],
+    )
+    out: api.ListIdentityPoolsResponse = {
+        "IdentityPools": [
+            {"IdentityPoolId": p.pool_id, "IdentityPoolName": p.name} for p in page.items
+        ]
+    }
+    token = encode_token(scope, page.after)
+    if token is not None:
+        out["NextToken"] = token
+    return out

@@ -1,0 +1,77 @@
+"""The AWS JSON 1.1 protocol, driven by a botocore service model: routing on ``X-Amz-Target``,
+request parsing, response and error encoding. It knows no particular service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from botocore.model import OperationModel, ServiceModel
+from botocore.session import get_session
+
+from cognitoidentity.server.errors import (
+    SerializationException,
+    ServiceError,
+    UnknownOperationException,
+)
+from cognitoidentity.server.protocol import shapes
+
+CONTENT_TYPE = "application/x-amz-json-1.1"
+
+
+def load_service_model(name: str) -> ServiceModel:
+    """The botocore model of ``name`` (e.g. ``"cognito-identity"``)."""
+    return get_session().get_service_model(name)
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    name: str
+    model: OperationModel
+    signed: bool
+    """False for operations the model marks ``authtype: none`` (they accept signed calls too)."""
+
+
+class JsonProtocol:
+    def __init__(self, model: ServiceModel) -> None:
+        self.model = model
+        self.target_prefix: str = model.metadata["targetPrefix"]
+        self.operations: dict[str, Operation] = {}
+        for name in model.operation_names:
+            op = model.operation_model(name)
+            unsigned = op.auth_type == "none" or "smithy.api#noAuth" in (op.auth or [])
+            self.operations[name] = Operation(name, op, signed=not unsigned)
+
+    def route(self, target: str | None) -> Operation:
+        """The operation named by ``X-Amz-Target: <prefix>.<Operation>``."""
+        prefix, _, name = (target or "").partition(".")
+        op = self.operations.get(name) if prefix == self.target_prefix else None
+        if op is None:
+            raise UnknownOperationException(f"Unknown operation {target or ''}".rstrip())
+        return op
+
+    def parse(self, op: Operation, body: bytes) -> dict[str, Any]:
+        """Decode and validate the body; an empty body counts as ``{}`` (what SDKs send)."""
+        if body.strip():
+            try:
+                document = orjson.loads(body)
+            except orjson.JSONDecodeError as exc:
+                raise SerializationException("Request body is not valid JSON") from exc
+        else:
+            document = {}
+        return shapes.parse(op.model.input_shape, document)
+
+    def encode(self, op: Operation, result: Any) -> bytes:
+        return orjson.dumps(shapes.serialize(op.model.output_shape, result))
+
+    @staticmethod
+    def encode_error(error: ServiceError) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """Status, extra headers and body of an error, in the form every SDK parses: a bare
+        ``__type`` (paws takes the part before ``#``, botocore the part after), ``message``, and
+        ``x-amzn-ErrorType: <Code>:`` with its trailing colon as the real service sends it."""
+        body = orjson.dumps({"__type": error.code, "message": error.message})
+        headers = [(b"x-amzn-errortype", f"{error.code}:".encode())]
+        if error.message and error.message.isascii():
+            headers.append((b"x-amzn-errormessage", error.message.encode()))
+        return error.status_code, headers, body

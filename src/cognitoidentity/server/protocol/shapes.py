@@ -1,0 +1,273 @@
+"""Shape-driven input parsing and validation, output serialization. Knows shapes, no service.
+
+Input goes through two passes, as in AWS's front end: first the JSON types are checked against the
+shapes (a mismatch is a ``SerializationException``), then the model's constraints (required members,
+lengths, patterns, ranges, enums) are collected into one ``ValidationException`` whose message follows
+Coral's format::
+
+    1 validation error detected: Value null at 'identityPoolName' failed to satisfy constraint:
+    Member must not be null
+
+Member paths use camelCase names, as the real service does (``'logins'``, ``'roles.authenticated'``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+import regex
+from botocore.model import ListShape, MapShape, Shape, StructureShape
+
+from cognitoidentity.server.errors import SerializationException, ValidationException
+
+_JSON_KIND = {
+    str: "STRING_VALUE",
+    bool: "BOOLEAN_VALUE",
+    int: "NUMBER_VALUE",
+    float: "NUMBER_VALUE",
+    dict: "START_OBJECT",
+    list: "START_ARRAY",
+}
+
+_TARGET = {
+    "string": "String",
+    "boolean": "Boolean",
+    "integer": "Integer",
+    "long": "Long",
+    "timestamp": "Date",
+    "structure": "Structure",
+    "map": "Map",
+    "list": "List",
+    "double": "Double",
+    "float": "Float",
+    "blob": "Blob",
+}
+
+
+def _camel(name: str) -> str:
+    return name[:1].lower() + name[1:]
+
+
+@lru_cache(maxsize=256)
+def _pattern(source: str) -> regex.Pattern[str]:
+    # The models' patterns are Java regexes used with matches(): whole-string, ASCII \w and \s.
+    return regex.compile(source, regex.ASCII | regex.V0)
+
+
+def _kind(value: Any) -> str:
+    return _JSON_KIND.get(type(value), "VALUE")
+
+
+def _mismatch(value: Any, shape: Shape) -> SerializationException:
+    if isinstance(value, list):
+        return SerializationException("Start of list found where not expected")
+    if isinstance(value, dict):
+        return SerializationException("Start of structure or map found where not expected.")
+    return SerializationException(
+        f"{_kind(value)} can not be converted to {_TARGET.get(shape.type_name, shape.type_name)}"
+    )
+
+
+def parse(shape: StructureShape | None, body: Any) -> dict[str, Any]:
+    """Type-check ``body`` against ``shape`` and validate constraints; return the parameters with
+    nulls dropped. Raises SerializationException or ValidationException."""
+    if not isinstance(body, dict):
+        raise SerializationException("Start of list found where not expected" if isinstance(body, list) else "Request body must be a JSON object")
+    if shape is None:
+        return {}
+    params = _coerce_structure(shape, body)
+    problems: list[str] = []
+    _validate(shape, params, "", problems, in_collection=False)
+    if problems:
+        count = len(problems)
+        noun = "error" if count == 1 else "errors"
+        raise ValidationException(f"{count} validation {noun} detected: " + "; ".join(problems))
+    return params
+
+
+def _coerce(shape: Shape, value: Any) -> Any:
+    kind = shape.type_name
+    if kind == "structure":
+        if not isinstance(value, dict):
+            raise _mismatch(value, shape)
+        assert isinstance(shape, StructureShape)
+        return _coerce_structure(shape, value)
+    if kind == "map":
+        if not isinstance(value, dict):
+            raise _mismatch(value, shape)
+        assert isinstance(shape, MapShape)
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if item is None:
+                continue
+            out[key] = _coerce(shape.value, item)
+        return out
+    if kind == "list":
+        if not isinstance(value, list):
+            raise _mismatch(value, shape)
+        assert isinstance(shape, ListShape)
+        return [_coerce(shape.member, item) for item in value if item is not None]
+    if kind == "string":
+        if not isinstance(value, str):
+            raise _mismatch(value, shape)
+        return value
+    if kind == "boolean":
+        if not isinstance(value, bool):
+            raise _mismatch(value, shape)
+        return value
+    if kind in ("integer", "long"):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise _mismatch(value, shape)
+        if isinstance(value, float) and not value.is_integer():
+            raise _mismatch(value, shape)
+        return int(value)
+    if kind in ("double", "float"):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise _mismatch(value, shape)
+        return float(value)
+    if kind == "timestamp":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise _mismatch(value, shape)
+        return datetime.fromtimestamp(value, UTC)
+    raise _mismatch(value, shape)
+
+
+def _coerce_structure(shape: StructureShape, body: Mapping[str, Any]) -> dict[str, Any]:
+    members = shape.members
+    out: dict[str, Any] = {}
+    for name, value in body.items():
+        member = members.get(name)
+        if member is None or value is None:
+            continue  # unknown members are ignored, as by the real front end
+        out[name] = _coerce(member, value)
+    return out
+
+
+def _render(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}={_render_inner(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_render_inner(v) for v in value) + "]"
+    return str(value)
+
+
+def _render_inner(value: Any) -> str:
+    return _render(value)
+
+
+def _scalar_problems(shape: Shape, value: Any) -> list[str]:
+    """Constraint violations of one scalar/collection value, as Coral words them."""
+    meta = shape.metadata
+    found: list[str] = []
+    kind = shape.type_name
+    if kind in ("string", "list", "map"):
+        size = len(value)
+        if "max" in meta and size > meta["max"]:
+            found.append(f"Member must have length less than or equal to {meta['max']}")
+        if "min" in meta and size < meta["min"]:
+            found.append(f"Member must have length greater than or equal to {meta['min']}")
+    if kind == "string":
+        pattern = meta.get("pattern")
+        if pattern and not _pattern(pattern).fullmatch(value):
+            found.append(f"Member must satisfy regular expression pattern: {pattern}")
+        enum = shape.enum
+        if enum and value not in enum:
+            found.append(f"Member must satisfy enum value set: [{', '.join(enum)}]")
+    if kind in ("integer", "long"):
+        if "max" in meta and value > meta["max"]:
+            found.append(f"Member must have value less than or equal to {meta['max']}")
+        if "min" in meta and value < meta["min"]:
+            found.append(f"Member must have value greater than or equal to {meta['min']}")
+    return found
+
+
+def _validate(shape: Shape, value: Any, path: str, problems: list[str], *, in_collection: bool) -> None:
+    kind = shape.type_name
+    if kind == "structure":
+        assert isinstance(shape, StructureShape)
+        for name in shape.required_members:
+            if name not in value:
+                where = f"{path}.{_camel(name)}" if path else _camel(name)
+                problems.append(
+                    f"Value null at '{where}' failed to satisfy constraint: Member must not be null"
+                )
+        for name, member_value in value.items():
+            where = f"{path}.{_camel(name)}" if path else _camel(name)
+            _validate(shape.members[name], member_value, where, problems, in_collection=False)
+        return
+    own = _scalar_problems(shape, value)
+    for problem in own:
+        problems.append(
+            f"Value '{_render(value)}' at '{path}' failed to satisfy constraint: {problem}"
+        )
+    if kind == "map":
+        assert isinstance(shape, MapShape)
+        key_problems: list[str] = []
+        value_problems: list[str] = []
+        for key, item in value.items():
+            key_problems += [p for p in _scalar_problems(shape.key, key) if p not in key_problems]
+            if shape.value.type_name in ("structure", "list", "map"):
+                _validate(shape.value, item, f"{path}.{key}.member", problems, in_collection=True)
+            else:
+                value_problems += [
+                    p for p in _scalar_problems(shape.value, item) if p not in value_problems
+                ]
+        if key_problems:
+            problems.append(
+                f"Value '{_render(value)}' at '{path}' failed to satisfy constraint: "
+                f"Map keys must satisfy constraint: [{', '.join(key_problems)}]"
+            )
+        if value_problems:
+            problems.append(
+                f"Value '{_render(value)}' at '{path}' failed to satisfy constraint: "
+                f"Map value must satisfy constraint: [{', '.join(value_problems)}]"
+            )
+    elif kind == "list":
+        assert isinstance(shape, ListShape)
+        member_problems: list[str] = []
+        for index, item in enumerate(value, start=1):
+            if shape.member.type_name in ("structure", "list", "map"):
+                _validate(shape.member, item, f"{path}.{index}.member", problems, in_collection=True)
+            else:
+                member_problems += [
+                    p for p in _scalar_problems(shape.member, item) if p not in member_problems
+                ]
+        if member_problems:
+            problems.append(
+                f"Value '{_render(value)}' at '{path}' failed to satisfy constraint: "
+                f"Member must satisfy constraint: [{', '.join(member_problems)}]"
+            )
+
+
+def serialize(shape: Shape | None, value: Any) -> Any:
+    """Turn an operation's output into JSON-ready data: timestamps as epoch seconds (numbers, as
+    every SDK including paws requires), absent members omitted."""
+    if shape is None or value is None:
+        return {}
+    return _out(shape, value)
+
+
+def _out(shape: Shape, value: Any) -> Any:
+    kind = shape.type_name
+    if kind == "structure":
+        assert isinstance(shape, StructureShape)
+        members = shape.members
+        return {k: _out(members[k], v) for k, v in value.items() if v is not None and k in members}
+    if kind == "map":
+        assert isinstance(shape, MapShape)
+        return {k: _out(shape.value, v) for k, v in value.items()}
+    if kind == "list":
+        assert isinstance(shape, ListShape)
+        return [_out(shape.member, v) for v in value]
+    if kind == "timestamp":
+        assert isinstance(value, datetime)
+        seconds = value.timestamp()
+        return int(seconds) if seconds.is_integer() else round(seconds, 3)
+    return value

@@ -1,0 +1,72 @@
+"""Server settings: command-line flags over environment variables over defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ENV_PREFIX = "COGNITOIDENTITY_"
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(ENV_PREFIX + name, default)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 4566
+    data_dir: Path = field(default_factory=lambda: Path("data"))
+    database_url: str | None = None
+    """``postgresql://...``, ``sqlite:///path.db`` or a file path; default: SQLite in data_dir."""
+    region: str = "us-east-1"
+    log_level: str = "info"
+    master_key: str | None = None
+    """Base64 master key; default: read or create ``data_dir/master.key``."""
+    master_key_file: Path | None = None
+    root_access_key_id: str | None = None
+    root_secret_access_key: str | None = None
+    root_account_id: str = "000000000000"
+    max_pools_per_account: int = 1000
+    key_cache_seconds: float = 5.0
+    """How long a process trusts an access key it looked up; a deleted key stops working within it."""
+    max_body_bytes: int = 1_048_576
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or str(self.data_dir / "cognitoidentity.db")
+
+    @property
+    def base_url(self) -> str:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host  # noqa: S104
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+
+def settings_from_env(**overrides: object) -> Settings:
+    """Settings from ``COGNITOIDENTITY_*`` variables, then ``overrides`` (flags) where not None."""
+    values: dict[str, object] = {}
+    mapping = {
+        "host": ("HOST", str),
+        "port": ("PORT", int),
+        "data_dir": ("DATA_DIR", Path),
+        "database_url": ("DATABASE_URL", str),
+        "region": ("REGION", str),
+        "log_level": ("LOG_LEVEL", str),
+        "master_key": ("MASTER_KEY", str),
+        "master_key_file": ("MASTER_KEY_FILE", Path),
+        "root_access_key_id": ("ROOT_ACCESS_KEY_ID", str),
+        "root_secret_access_key": ("ROOT_SECRET_ACCESS_KEY", str),
+        "root_account_id": ("ROOT_ACCOUNT_ID", str),
+        "max_pools_per_account": ("MAX_POOLS_PER_ACCOUNT", int),
+    }
+    for attr, (name, kind) in mapping.items():
+        raw = env(name)
+        if raw is not None and raw != "":
+            values[attr] = kind(raw)
+    for attr, value in overrides.items():
+        if value is not None:
+            values[attr] = value
+    return Settings(**values)  # type: ignore[arg-type]

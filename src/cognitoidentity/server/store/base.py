@@ -1,0 +1,163 @@
+"""The store interface: what the operations need from persistence, and nothing about SQL.
+
+Two implementations keep the same contract: :mod:`.sqlite` (embedded, one machine) and
+:mod:`.postgres` (any number of server processes). Records are plain dataclasses; the wire format
+never appears here. Methods that must be atomic (limits, read-modify-write of a pool) are single
+store calls, so no caller can race between a read and a write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, Protocol, TypeVar
+
+T = TypeVar("T")
+
+
+class StoreError(Exception):
+    """Root of the store's own errors (never sent to a client as such)."""
+
+
+class LimitReached(StoreError):  # noqa: N818 - a condition, not a failure
+    """A count limit checked atomically inside the store was reached."""
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    account_id: str
+    name: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AccessKey:
+    """An access key of an account. The secret is stored encrypted; see ``crypto.SecretBox``."""
+
+    access_key_id: str
+    account_id: str
+    secret_ciphertext: bytes
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CognitoProvider:
+    provider_name: str
+    client_id: str
+    server_side_token_check: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityPool:
+    """An identity pool as stored; ``allow_classic_flow`` is None when never set (omitted on the wire)."""
+
+    pool_id: str
+    account_id: str
+    name: str
+    allow_unauthenticated: bool
+    created_at: datetime
+    allow_classic_flow: bool | None = None
+    supported_login_providers: dict[str, str] = field(default_factory=dict)
+    developer_provider_name: str | None = None
+    openid_connect_provider_arns: tuple[str, ...] = ()
+    cognito_identity_providers: tuple[CognitoProvider, ...] = ()
+    saml_provider_arns: tuple[str, ...] = ()
+    tags: dict[str, str] = field(default_factory=dict)
+    roles: dict[str, str] = field(default_factory=dict)
+    # Role mappings and principal-tag maps are validated wire structures kept as JSON documents.
+    role_mappings: dict[str, Any] = field(default_factory=dict)
+    principal_tag_maps: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def region(self) -> str:
+        return self.pool_id.split(":", 1)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    identity_id: str
+    pool_id: str
+    created_at: datetime
+    last_modified_at: datetime
+    disabled: bool = False
+    logins: tuple[str, ...] = ()
+    """Provider names of the linked logins (never the user identifiers)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a keyset listing; ``after`` is the cursor of the next page, None at the end."""
+
+    items: list[T]
+    after: int | None
+
+
+PoolMutation = Callable[[IdentityPool], IdentityPool]
+
+
+class Store(Protocol):
+    """Persistence for accounts, keys, pools and identities. All methods are safe to call from many
+    coroutines and, for PostgreSQL and SQLite alike, from many server processes at once."""
+
+    async def close(self) -> None: ...
+
+    # -- accounts and access keys -----------------------------------------------------------
+    async def create_account(self, account: Account) -> bool:
+        """Insert; False when the account id is taken."""
+        ...
+
+    async def get_account(self, account_id: str) -> Account | None: ...
+
+    async def list_accounts(self) -> list[Account]: ...
+
+    async def delete_account(self, account_id: str) -> bool:
+        """Delete the account with its keys, pools and identities; False when absent."""
+        ...
+
+    async def create_access_key(self, key: AccessKey) -> None: ...
+
+    async def get_access_key(self, access_key_id: str) -> AccessKey | None: ...
+
+    async def list_access_keys(self, account_id: str | None = None) -> list[AccessKey]: ...
+
+    async def delete_access_key(self, access_key_id: str) -> bool: ...
+
+    # -- identity pools ----------------------------------------------------------------------
+    async def create_pool(self, pool: IdentityPool, *, max_pools: int) -> None:
+        """Insert the pool; raise :class:`LimitReached` if its account already has ``max_pools``
+        pools. The count and the insert are one transaction."""
+        ...
+
+    async def get_pool(self, pool_id: str) -> IdentityPool | None: ...
+
+    async def update_pool(self, pool_id: str, mutate: PoolMutation) -> IdentityPool | None:
+        """Read the pool under a write lock, replace it with ``mutate(pool)`` and return the new
+        value; None when absent. An exception from ``mutate`` aborts without writing."""
+        ...
+
+    async def delete_pool(self, pool_id: str) -> bool:
+        """Delete the pool and every identity in it; False when absent."""
+        ...
+
+    async def list_pools(
+        self, account_id: str, region: str, *, after: int | None, limit: int
+    ) -> Page[IdentityPool]:
+        """The account's pools in ``region``, oldest first, ``limit`` at most, after the cursor."""
+        ...
+
+    # -- identities --------------------------------------------------------------------------
+    async def create_identity(self, identity: Identity) -> None: ...
+
+    async def get_identity(self, identity_id: str) -> Identity | None: ...
+
+    async def list_identities(
+        self, pool_id: str, *, hide_disabled: bool, after: int | None, limit: int
+    ) -> Page[Identity]:
+        """The pool's identities, oldest first, ``limit`` at most, after the cursor."""
+        ...
+
+    async def delete_identities(self, account_id: str, identity_ids: Sequence[str]) -> list[str]:
+        """Delete those of the given identities whose pool belongs to ``account_id``; return the ids
+        that exist but belong to another account (left untouched). Unknown ids are ignored."""
+        ...

@@ -1,0 +1,366 @@
+"""The embedded store: SQLite in WAL mode with ``synchronous=FULL``, so no committed identity is lost
+even on power loss.
+
+Writes go through one writer thread that commits in groups: every write that arrives while a commit is
+in flight joins the next transaction, each inside its own savepoint, so a failed write rolls back alone
+and one fsync covers many requests. Reads run on the caller's thread with their own connection (WAL
+readers never block the writer). Several server processes may open the same file: each transaction
+starts with ``BEGIN IMMEDIATE`` and waits up to ``BUSY_TIMEOUT_MS`` for the lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from cognitoidentity.server.store.base import (
+    AccessKey,
+    Account,
+    Identity,
+    IdentityPool,
+    LimitReached,
+    Page,
+    PoolMutation,
+)
+from cognitoidentity.server.store.codec import dump_pool_document, pool_from_document
+from cognitoidentity.server.store.migrations import load_migrations
+
+T = TypeVar("T")
+
+BUSY_TIMEOUT_MS = 10_000
+MAX_GROUP = 512
+"""Most writes committed by one transaction; bounds the latency a single fsync can add."""
+
+Job = Callable[[sqlite3.Connection], Any]
+
+
+def _ts(value: datetime) -> float:
+    return value.timestamp()
+
+
+def _dt(value: float) -> datetime:
+    return datetime.fromtimestamp(value, UTC)
+
+
+def _connect(path: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+class _GroupCommitWriter:
+    """One thread, one connection: runs submitted jobs in shared transactions."""
+
+    def __init__(self, path: str) -> None:
+        self._conn = _connect(path)
+        self._jobs: queue.SimpleQueue[tuple[Job, asyncio.Future[Any]] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="sqlite-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, job: Job) -> asyncio.Future[Any]:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._jobs.put((job, future))
+        return future
+
+    def close(self) -> None:
+        self._jobs.put(None)
+        self._thread.join()
+        self._conn.close()
+
+    def _run(self) -> None:
+        while True:
+            first = self._jobs.get()
+            if first is None:
+                return
+            batch = [first]
+            stop = False
+            while len(batch) < MAX_GROUP:
+                try:
+                    nxt = self._jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stop = True
+                    break
+                batch.append(nxt)
+            self._commit(batch)
+            if stop:
+                return
+
+    def _commit(self, batch: list[tuple[Job, asyncio.Future[Any]]]) -> None:
+        outcomes: list[tuple[asyncio.Future[Any], bool, Any]] = []
+        conn = self._conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for job, future in batch:
+                conn.execute("SAVEPOINT job")
+                try:
+                    result = job(conn)
+                except BaseException as exc:  # handed to the awaiting coroutine
+                    conn.execute("ROLLBACK TO job")
+                    conn.execute("RELEASE job")
+                    outcomes.append((future, False, exc))
+                else:
+                    conn.execute("RELEASE job")
+                    outcomes.append((future, True, result))
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            outcomes = [(future, False, exc) for _, future in batch]
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, Any]]] = {}
+        for outcome in outcomes:
+            by_loop.setdefault(outcome[0].get_loop(), []).append(outcome)
+        for loop, items in by_loop.items():
+            try:
+                loop.call_soon_threadsafe(_deliver, items)
+            except RuntimeError:  # the loop is closed; nobody is waiting any more
+                pass
+
+
+def _deliver(items: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
+    for future, ok, value in items:
+        if future.cancelled():
+            continue
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
+
+
+class SqliteStore:
+    """The :class:`~cognitoidentity.server.store.base.Store` on one SQLite file."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._migrate()
+        self._reader = _connect(self.path)
+        self._writer = _GroupCommitWriter(self.path)
+
+    def _migrate(self) -> None:
+        conn = _connect(self.path)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations"
+                " (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"
+            )
+            done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
+            for migration in load_migrations("sqlite"):
+                if migration.version in done:
+                    continue
+                for statement in migration.statements:
+                    conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                    (migration.version, migration.name, datetime.now(UTC).timestamp()),
+                )
+            conn.execute("COMMIT")
+        finally:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            conn.close()
+
+    async def _write(self, job: Callable[[sqlite3.Connection], T]) -> T:
+        result: T = await self._writer.submit(job)
+        return result
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        return self._reader.execute(sql, params).fetchall()
+
+    async def close(self) -> None:
+        self._writer.close()
+        self._reader.close()
+
+    # -- accounts and access keys -----------------------------------------------------------
+    async def create_account(self, account: Account) -> bool:
+        def job(conn: sqlite3.Connection) -> bool:
+            cur = conn.execute(
+                "INSERT INTO accounts VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                (account.account_id, account.name, _ts(account.created_at)),
+            )
+            return cur.rowcount == 1
+
+        return await self._write(job)
+
+    async def get_account(self, account_id: str) -> Account | None:
+        rows = self._read("SELECT * FROM accounts WHERE account_id = ?", (account_id,))
+        return Account(rows[0][0], rows[0][1], _dt(rows[0][2])) if rows else None
+
+    async def list_accounts(self) -> list[Account]:
+        rows = self._read("SELECT * FROM accounts ORDER BY account_id")
+        return [Account(r[0], r[1], _dt(r[2])) for r in rows]
+
+    async def delete_account(self, account_id: str) -> bool:
+        def job(conn: sqlite3.Connection) -> bool:
+            return conn.execute("DELETE FROM accounts WHERE account_id = ?", (account_id,)).rowcount == 1
+
+        return await self._write(job)
+
+    async def create_access_key(self, key: AccessKey) -> None:
+        def job(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO access_keys VALUES (?, ?, ?, ?)",
+                (key.access_key_id, key.account_id, key.secret_ciphertext, _ts(key.created_at)),
+            )
+
+        await self._write(job)
+
+    async def get_access_key(self, access_key_id: str) -> AccessKey | None:
+        rows = self._read("SELECT * FROM access_keys WHERE access_key_id = ?", (access_key_id,))
+        return AccessKey(rows[0][0], rows[0][1], bytes(rows[0][2]), _dt(rows[0][3])) if rows else None
+
+    async def list_access_keys(self, account_id: str | None = None) -> list[AccessKey]:
+        if account_id is None:
+            rows = self._read("SELECT * FROM access_keys ORDER BY account_id, created_at")
+        else:
+            rows = self._read(
+                "SELECT * FROM access_keys WHERE account_id = ? ORDER BY created_at", (account_id,)
+            )
+        return [AccessKey(r[0], r[1], bytes(r[2]), _dt(r[3])) for r in rows]
+
+    async def delete_access_key(self, access_key_id: str) -> bool:
+        def job(conn: sqlite3.Connection) -> bool:
+            cur = conn.execute("DELETE FROM access_keys WHERE access_key_id = ?", (access_key_id,))
+            return cur.rowcount == 1
+
+        return await self._write(job)
+
+    # -- identity pools ----------------------------------------------------------------------
+    async def create_pool(self, pool: IdentityPool, *, max_pools: int) -> None:
+        document = dump_pool_document(pool)
+
+        def job(conn: sqlite3.Connection) -> None:
+            (count,) = conn.execute(
+                "SELECT count(*) FROM identity_pools WHERE account_id = ?", (pool.account_id,)
+            ).fetchone()
+            if count >= max_pools:
+                raise LimitReached(f"{count} pools")
+            conn.execute(
+                "INSERT INTO identity_pools (pool_id, account_id, region, document, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (pool.pool_id, pool.account_id, pool.region, document, _ts(pool.created_at)),
+            )
+
+        await self._write(job)
+
+    @staticmethod
+    def _pool(row: Sequence[Any]) -> IdentityPool:
+        return pool_from_document(row[0], row[1], _dt(row[2]), row[3])
+
+    async def get_pool(self, pool_id: str) -> IdentityPool | None:
+        rows = self._read(
+            "SELECT pool_id, account_id, created_at, document FROM identity_pools WHERE pool_id = ?",
+            (pool_id,),
+        )
+        return self._pool(rows[0]) if rows else None
+
+    async def update_pool(self, pool_id: str, mutate: PoolMutation) -> IdentityPool | None:
+        def job(conn: sqlite3.Connection) -> IdentityPool | None:
+            row = conn.execute(
+                "SELECT pool_id, account_id, created_at, document FROM identity_pools"
+                " WHERE pool_id = ?",
+                (pool_id,),
+            ).fetchone()
+            if row is None:
+                return None
+            new = mutate(self._pool(row))
+            conn.execute(
+                "UPDATE identity_pools SET document = ? WHERE pool_id = ?",
+                (dump_pool_document(new), pool_id),
+            )
+            return new
+
+        return await self._write(job)
+
+    async def delete_pool(self, pool_id: str) -> bool:
+        def job(conn: sqlite3.Connection) -> bool:
+            cur = conn.execute("DELETE FROM identity_pools WHERE pool_id = ?", (pool_id,))
+            return cur.rowcount == 1
+
+        return await self._write(job)
+
+    async def list_pools(
+        self, account_id: str, region: str, *, after: int | None, limit: int
+    ) -> Page[IdentityPool]:
+        rows = self._read(
+            "SELECT pool_id, account_id, created_at, document, seq FROM identity_pools"
+            " WHERE account_id = ? AND region = ? AND seq > ? ORDER BY seq LIMIT ?",
+            (account_id, region, after or 0, limit + 1),
+        )
+        items = [self._pool(r) for r in rows[:limit]]
+        return Page(items, rows[limit - 1][4] if len(rows) > limit else None)
+
+    # -- identities --------------------------------------------------------------------------
+    async def create_identity(self, identity: Identity) -> None:
+        params = (
+            identity.identity_id,
+            identity.pool_id,
+            _ts(identity.created_at),
+            _ts(identity.last_modified_at),
+            int(identity.disabled),
+        )
+
+        def job(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO identities (identity_id, pool_id, created_at, last_modified_at,"
+                " disabled) VALUES (?, ?, ?, ?, ?)",
+                params,
+            )
+
+        await self._write(job)
+
+    @staticmethod
+    def _identity(row: Sequence[Any]) -> Identity:
+        return Identity(row[0], row[1], _dt(row[2]), _dt(row[3]), bool(row[4]))
+
+    async def get_identity(self, identity_id: str) -> Identity | None:
+        rows = self._read(
+            "SELECT identity_id, pool_id, created_at, last_modified_at, disabled FROM identities"
+            " WHERE identity_id = ?",
+            (identity_id,),
+        )
+        return self._identity(rows[0]) if rows else None
+
+    async def list_identities(
+        self, pool_id: str, *, hide_disabled: bool, after: int | None, limit: int
+    ) -> Page[Identity]:
+        hide = " AND disabled = 0" if hide_disabled else ""
+        rows = self._read(
+            "SELECT identity_id, pool_id, created_at, last_modified_at, disabled, seq"
+            f" FROM identities WHERE pool_id = ? AND seq > ?{hide} ORDER BY seq LIMIT ?",
+            (pool_id, after or 0, limit + 1),
+        )
+        items = [self._identity(r) for r in rows[:limit]]
+        return Page(items, rows[limit - 1][5] if len(rows) > limit else None)
+
+    async def delete_identities(self, account_id: str, identity_ids: Sequence[str]) -> list[str]:
+        ids = list(dict.fromkeys(identity_ids))
+
+        def job(conn: sqlite3.Connection) -> list[str]:
+            marks = ",".join("?" * len(ids))
+            rows = conn.execute(
+                f"SELECT i.identity_id, p.account_id FROM identities i"  # noqa: S608 - only marks
+                f" JOIN identity_pools p ON p.pool_id = i.pool_id WHERE i.identity_id IN ({marks})",
+                ids,
+            ).fetchall()
+            mine = [r[0] for r in rows if r[1] == account_id]
+            foreign = [r[0] for r in rows if r[1] != account_id]
+            if mine:
+                conn.execute(
+                    f"DELETE FROM identities WHERE identity_id IN ({','.join('?' * len(mine))})",  # noqa: S608
+                    mine,
+                )
+            return foreign
+
+        return await self._write(job) if ids else []
