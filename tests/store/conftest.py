@@ -1,4 +1,4 @@
-"""The ``target`` fixture: one store location per implementation (SQLite file, PostgreSQL schema)."""
+"""The ``target`` fixture: where a store lives, for each kind (SQLite file, PostgreSQL schema)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from typing import TypeVar
 
 import psycopg
 import pytest
-from support.postgres import require_postgres, temporary_schema
 
 from cognitoidentity.server.store import Store, open_store
+from tests.support.postgres import require_postgres, temporary_schema
 
 T = TypeVar("T")
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from cognitoidentity.server.crypto import SecretBox, SealError
+from cognitoidentity.server.crypto import SealError, SecretBox
 from cognitoidentity.server.sigv4 import ResolvedCredential
 from cognitoidentity.server.store.base import AccessKey, Account, Store
 
@@ -119,7 +119,9 @@ class AccessKeyResolver:
         self._ttl = ttl
         self._cache: dict[str, tuple[float, ResolvedCredential]] = {}
 
-    async def __call__(self, access_key_id: str, session_token: str | None) -> ResolvedCredential | None:
+    async def __call__(
+        self, access_key_id: str, session_token: str | None
+    ) -> ResolvedCredential | None:
         if session_token is not None:
             return None  # long-term keys carry no session token; a token here is invalid
         now = time.monotonic()

@@ -129,7 +129,11 @@ class Application:
             params = self.cognito.parse(op, body)
             caller = None
             request = HttpRequest(
-                method, _raw_path(scope), scope.get("query_string", b"").decode("latin-1"), headers, body
+                method,
+                _raw_path(scope),
+                scope.get("query_string", b"").decode("latin-1"),
+                headers,
+                body,
             )
             verifier = self._require_verifier()
             if op.signed or SigV4Verifier.is_signed(request):
@@ -147,7 +151,9 @@ class Application:
             status = await self._error(send, request_id, error)
         except Exception:
             error_log.exception("request %s (%s) failed", request_id, operation)
-            status = await self._error(send, request_id, InternalFailure("An internal error occurred."))
+            status = await self._error(
+                send, request_id, InternalFailure("An internal error occurred.")
+            )
         _log(request_id, operation, status, started)
 
     def _max_body(self) -> int:
@@ -218,4 +224,3 @@ def _log(request_id: str, operation: str, status: int, started: float) -> None:
     if access_log.isEnabledFor(logging.INFO):
         elapsed = (time.perf_counter() - started) * 1000
         access_log.info("%s %s %d %.1fms", request_id, operation, status, elapsed)
-

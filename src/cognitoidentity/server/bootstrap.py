@@ -6,7 +6,12 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from cognitoidentity.server.accounts import ACCESS_KEY_PURPOSE, AccessKeyResolver, AccountAdmin, IssuedKey
+from cognitoidentity.server.accounts import (
+    ACCESS_KEY_PURPOSE,
+    AccessKeyResolver,
+    AccountAdmin,
+    IssuedKey,
+)
 from cognitoidentity.server.context import Runtime
 from cognitoidentity.server.crypto import MasterKey
 from cognitoidentity.server.settings import Settings

@@ -110,9 +110,7 @@ def serve(settings: Settings) -> int:
     async def close_runtime(runtime: Runtime) -> None:
         await runtime.store.close()
 
-    app = Application(
-        open_runtime, lambda runtime: verifier_for(holder[0]), close_runtime
-    )
+    app = Application(open_runtime, lambda runtime: verifier_for(holder[0]), close_runtime)
     config = uvicorn.Config(
         app,
         host=settings.host,
@@ -157,7 +155,9 @@ def _admin(args: argparse.Namespace, settings: Settings) -> int:
 
             async def list_accounts(s: Started) -> str:
                 accounts = await s.runtime.store.list_accounts()
-                return "\n".join(f"{a.account_id}\t{a.name}\t{a.created_at:%Y-%m-%dT%H:%M:%SZ}" for a in accounts)
+                return "\n".join(
+                    f"{a.account_id}\t{a.name}\t{a.created_at:%Y-%m-%dT%H:%M:%SZ}" for a in accounts
+                )
 
             print(_run(settings, list_accounts))
         else:
@@ -181,7 +181,8 @@ def _admin(args: argparse.Namespace, settings: Settings) -> int:
         async def list_keys(s: Started) -> str:
             keys = await s.runtime.store.list_access_keys(args.account)
             return "\n".join(
-                f"{k.access_key_id}\t{k.account_id}\t{k.created_at:%Y-%m-%dT%H:%M:%SZ}" for k in keys
+                f"{k.access_key_id}\t{k.account_id}\t{k.created_at:%Y-%m-%dT%H:%M:%SZ}"
+                for k in keys
             )
 
         print(_run(settings, list_keys))

@@ -264,6 +264,7 @@ class SigV4Verifier:
         return bool(query) and any(name == b"X-Amz-Algorithm" for name, _ in _parse_query(query))
 
     async def verify(self, request: HttpRequest) -> Caller:
+        """Who signed ``request``; otherwise the error AWS answers such a request with."""
         headers = request.headers
         authorization = headers.get("authorization")
         pairs = _parse_query(request.query_string) if request.query_string else []

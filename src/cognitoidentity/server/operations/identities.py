@@ -26,7 +26,7 @@ def identity_output(identity: Identity) -> api.IdentityDescription:
 
 
 async def get_id(ctx: RequestContext, params: api.GetIdInput) -> api.GetIdResponse:
-    """"Generates (or retrieves) IdentityID. Supplying multiple logins will create an implicit
+    """ "Generates (or retrieves) IdentityID. Supplying multiple logins will create an implicit
     linked account." Without logins every call creates a new unauthenticated identity, which the
     client is expected to cache."""
     pool = await require_pool(ctx, params["IdentityPoolId"], public=True)
@@ -51,7 +51,7 @@ async def get_id(ctx: RequestContext, params: api.GetIdInput) -> api.GetIdRespon
 async def describe_identity(
     ctx: RequestContext, params: api.DescribeIdentityInput
 ) -> api.IdentityDescription:
-    """"Returns metadata related to the given identity, including when the identity was created and
+    """ "Returns metadata related to the given identity, including when the identity was created and
     any associated linked logins." """
     identity, _ = await require_identity(ctx, params["IdentityId"])
     return identity_output(identity)
@@ -60,7 +60,7 @@ async def describe_identity(
 async def list_identities(
     ctx: RequestContext, params: api.ListIdentitiesInput
 ) -> api.ListIdentitiesResponse:
-    """"Lists the identities in an identity pool." ``HideDisabled``: "An optional boolean parameter
+    """ "Lists the identities in an identity pool." ``HideDisabled``: "An optional boolean parameter
     that allows you to hide disabled identities." Oldest first."""
     pool = await require_pool(ctx, params["IdentityPoolId"])
     scope = f"identities:{pool.pool_id}"
@@ -83,7 +83,7 @@ async def list_identities(
 async def delete_identities(
     ctx: RequestContext, params: api.DeleteIdentitiesInput
 ) -> api.DeleteIdentitiesResponse:
-    """"Deletes identities from an identity pool. You can specify a list of 1-60 identities that you
+    """ "Deletes identities from an identity pool. You can specify a list of 1-60 identities that you
     want to delete." Identities of another account come back in ``UnprocessedIdentityIds`` with
     ``AccessDenied``; identities that do not exist are already gone and count as deleted."""
     foreign = await ctx.store.delete_identities(ctx.account_id, params["IdentityIdsToDelete"])

@@ -12,7 +12,9 @@ from cognitoidentity.server.operations.tags import check_tags
 from cognitoidentity.server.pagination import decode_token, encode_token
 from cognitoidentity.server.store.base import CognitoProvider, IdentityPool, LimitReached
 
-MAX_POOLS_MESSAGE = "You have reached the maximum number of identity pools ({limit}) for this account."
+MAX_POOLS_MESSAGE = (
+    "You have reached the maximum number of identity pools ({limit}) for this account."
+)
 
 
 def pool_output(pool: IdentityPool) -> api.IdentityPool:
@@ -44,7 +46,9 @@ def pool_output(pool: IdentityPool) -> api.IdentityPool:
     return out
 
 
-def _configured(pool: IdentityPool, params: api.CreateIdentityPoolInput | api.IdentityPool) -> IdentityPool:
+def _configured(
+    pool: IdentityPool, params: api.CreateIdentityPoolInput | api.IdentityPool
+) -> IdentityPool:
     """``pool`` with every configurable field taken from ``params``: "If you don't provide a value
     for a parameter, Amazon Cognito sets it to its default value." """
     return replace(
@@ -65,7 +69,7 @@ def _configured(pool: IdentityPool, params: api.CreateIdentityPoolInput | api.Id
 async def create_identity_pool(
     ctx: RequestContext, params: api.CreateIdentityPoolInput
 ) -> api.IdentityPool:
-    """"Creates a new identity pool. The identity pool is a store of user identity information that
+    """ "Creates a new identity pool. The identity pool is a store of user identity information that
     is specific to your Amazon Web Services account." At most 1,000 pools per account."""
     tags = dict(params.get("IdentityPoolTags", {}))
     check_tags(tags)
@@ -91,13 +95,13 @@ async def create_identity_pool(
 async def describe_identity_pool(
     ctx: RequestContext, params: api.DescribeIdentityPoolInput
 ) -> api.IdentityPool:
-    """"Gets details about a particular identity pool, including the pool name, ID description,
+    """ "Gets details about a particular identity pool, including the pool name, ID description,
     creation date, and current number of users." """
     return pool_output(await require_pool(ctx, params["IdentityPoolId"]))
 
 
 async def update_identity_pool(ctx: RequestContext, params: api.IdentityPool) -> api.IdentityPool:
-    """"Updates the configuration of an identity pool. If you don't provide a value for a
+    """ "Updates the configuration of an identity pool. If you don't provide a value for a
     parameter, Amazon Cognito sets it to its default value."
 
     Two fields are not configuration and follow their own rules: ``DeveloperProviderName`` "cannot
@@ -132,7 +136,7 @@ async def update_identity_pool(ctx: RequestContext, params: api.IdentityPool) ->
 
 
 async def delete_identity_pool(ctx: RequestContext, params: api.DeleteIdentityPoolInput) -> None:
-    """"Deletes an identity pool. Once a pool is deleted, users will not be able to authenticate
+    """ "Deletes an identity pool. Once a pool is deleted, users will not be able to authenticate
     with the pool." Its identities are deleted with it."""
     pool = await require_pool(ctx, params["IdentityPoolId"])
     if not await ctx.store.delete_pool(pool.pool_id):
@@ -142,7 +146,7 @@ async def delete_identity_pool(ctx: RequestContext, params: api.DeleteIdentityPo
 async def list_identity_pools(
     ctx: RequestContext, params: api.ListIdentityPoolsInput
 ) -> api.ListIdentityPoolsResponse:
-    """"Lists all of the Cognito identity pools registered for your account." Oldest first, in the
+    """ "Lists all of the Cognito identity pools registered for your account." Oldest first, in the
     region the request was signed for."""
     region = ctx.region or ctx.runtime.settings.region
     scope = f"pools:{ctx.account_id}:{region}"

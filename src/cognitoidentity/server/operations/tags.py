@@ -77,7 +77,7 @@ async def _pool_by_arn(ctx: RequestContext, arn: str) -> IdentityPool:
 async def tag_resource(
     ctx: RequestContext, params: api.TagResourceInput
 ) -> api.TagResourceResponse:
-    """"Assigns a set of tags to the specified Amazon Cognito identity pool." Existing keys are
+    """ "Assigns a set of tags to the specified Amazon Cognito identity pool." Existing keys are
     overwritten."""
     pool = await _pool_by_arn(ctx, params["ResourceArn"])
 
@@ -94,7 +94,7 @@ async def tag_resource(
 async def untag_resource(
     ctx: RequestContext, params: api.UntagResourceInput
 ) -> api.UntagResourceResponse:
-    """"Removes the specified tags from the specified Amazon Cognito identity pool." Keys that are
+    """ "Removes the specified tags from the specified Amazon Cognito identity pool." Keys that are
     not present are ignored."""
     pool = await _pool_by_arn(ctx, params["ResourceArn"])
     remove = set(params["TagKeys"])
@@ -110,7 +110,7 @@ async def untag_resource(
 async def list_tags_for_resource(
     ctx: RequestContext, params: api.ListTagsForResourceInput
 ) -> api.ListTagsForResourceResponse:
-    """"Lists the tags that are assigned to an Amazon Cognito identity pool." """
+    """ "Lists the tags that are assigned to an Amazon Cognito identity pool." """
     pool = await _pool_by_arn(ctx, params["ResourceArn"])
     return {"Tags": dict(pool.tags)}
 

@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 import regex
-from botocore.model import ListShape, MapShape, Shape, StructureShape
+from botocore.model import ListShape, MapShape, Shape, StringShape, StructureShape
 
 from cognitoidentity.server.errors import SerializationException, ValidationException
 
@@ -75,7 +75,11 @@ def parse(shape: StructureShape | None, body: Any) -> dict[str, Any]:
     """Type-check ``body`` against ``shape`` and validate constraints; return the parameters with
     nulls dropped. Raises SerializationException or ValidationException."""
     if not isinstance(body, dict):
-        raise SerializationException("Start of list found where not expected" if isinstance(body, list) else "Request body must be a JSON object")
+        raise SerializationException(
+            "Start of list found where not expected"
+            if isinstance(body, list)
+            else "Request body must be a JSON object"
+        )
     if shape is None:
         return {}
     params = _coerce_structure(shape, body)
@@ -177,7 +181,7 @@ def _scalar_problems(shape: Shape, value: Any) -> list[str]:
         pattern = meta.get("pattern")
         if pattern and not _pattern(pattern).fullmatch(value):
             found.append(f"Member must satisfy regular expression pattern: {pattern}")
-        enum = shape.enum
+        enum = shape.enum if isinstance(shape, StringShape) else None
         if enum and value not in enum:
             found.append(f"Member must satisfy enum value set: [{', '.join(enum)}]")
     if kind in ("integer", "long"):
@@ -188,7 +192,9 @@ def _scalar_problems(shape: Shape, value: Any) -> list[str]:
     return found
 
 
-def _validate(shape: Shape, value: Any, path: str, problems: list[str], *, in_collection: bool) -> None:
+def _validate(
+    shape: Shape, value: Any, path: str, problems: list[str], *, in_collection: bool
+) -> None:
     kind = shape.type_name
     if kind == "structure":
         assert isinstance(shape, StructureShape)
@@ -234,7 +240,9 @@ def _validate(shape: Shape, value: Any, path: str, problems: list[str], *, in_co
         member_problems: list[str] = []
         for index, item in enumerate(value, start=1):
             if shape.member.type_name in ("structure", "list", "map"):
-                _validate(shape.member, item, f"{path}.{index}.member", problems, in_collection=True)
+                _validate(
+                    shape.member, item, f"{path}.{index}.member", problems, in_collection=True
+                )
             else:
                 member_problems += [
                     p for p in _scalar_problems(shape.member, item) if p not in member_problems

@@ -20,7 +20,7 @@ class StoreError(Exception):
     """Root of the store's own errors (never sent to a client as such)."""
 
 
-class LimitReached(StoreError):  # noqa: N818 - a condition, not a failure
+class LimitReached(StoreError):
     """A count limit checked atomically inside the store was reached."""
 
 

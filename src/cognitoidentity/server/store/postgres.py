@@ -1,11 +1,11 @@
 """The shared store: PostgreSQL through a psycopg 3 async connection pool, for any number of server
 processes.
 
-Reads run in autocommit mode (one statement, no transaction left open); every write is one explicit
-transaction. Races between processes are settled by row locks: ``create_pool`` locks the account row
-before counting its pools, ``update_pool`` locks the pool row before calling the mutation. Statements
-are constant strings (lists are passed as one array parameter), so psycopg prepares the frequent ones
-on each connection after a few uses.
+Connections run in autocommit mode: a read or a single-statement write is its own transaction, and
+a write of several statements opens one explicit transaction. Races between processes are settled
+by row locks: ``create_pool`` locks the account row before counting its pools, ``update_pool`` locks
+the pool row before calling the mutation. Statements are constant strings (a list is passed as one
+array parameter), so psycopg prepares the frequent ones on each connection after a few uses.
 
 Table names are unqualified: the connection's ``search_path`` (e.g. ``options=-csearch_path=x`` in
 the URL) decides which schema holds the store, migrations included.
@@ -83,7 +83,13 @@ class PostgresStore:
 
     @classmethod
     async def open(cls, url: str, *, min_size: int = 1, max_size: int = 10) -> PostgresStore:
-        """Connect to ``url`` (a libpq URI), apply pending migrations and return the store."""
+        """Connect to ``url`` (a libpq URI), apply pending migrations and return the store.
+
+        Migrations run on a connection of their own made first, so a wrong URL, password or
+        database fails at once with the server's own message rather than as a pool timeout.
+        """
+        async with await Connection.connect(url, autocommit=True) as conn:
+            await _migrate(conn)
         pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
             url,
             min_size=min_size,
@@ -95,7 +101,6 @@ class PostgresStore:
         )
         try:
             await pool.open(wait=True)
-            await _migrate(pool)
         except BaseException:
             await pool.close()
             raise
@@ -132,8 +137,9 @@ class PostgresStore:
         return Account(rows[0][0], rows[0][1], _dt(rows[0][2])) if rows else None
 
     async def list_accounts(self) -> list[Account]:
+        # COLLATE "C": byte order, as SQLite sorts, whatever the database's collation.
         rows = await self._fetch(
-            "SELECT account_id, name, created_at FROM accounts ORDER BY account_id"
+            'SELECT account_id, name, created_at FROM accounts ORDER BY account_id COLLATE "C"'
         )
         return [Account(r[0], r[1], _dt(r[2])) for r in rows]
 
@@ -165,7 +171,7 @@ class PostgresStore:
         if account_id is None:
             rows = await self._fetch(
                 "SELECT access_key_id, account_id, secret_ciphertext, created_at FROM access_keys"
-                " ORDER BY account_id, created_at"
+                ' ORDER BY account_id COLLATE "C", created_at'
             )
         else:
             rows = await self._fetch(
@@ -298,10 +304,10 @@ class PostgresStore:
         return [i for i in ids if i in foreign]
 
 
-async def _migrate(pool: AsyncConnectionPool[Connection]) -> None:
+async def _migrate(conn: Connection) -> None:
     """Apply pending migrations in one transaction, serialised across processes by an advisory
     transaction lock (released at commit or rollback)."""
-    async with pool.connection() as conn, conn.transaction():
+    async with conn.transaction():
         await conn.execute(
             f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK},"
             " hashtext(coalesce(current_schema(), '')))"

@@ -11,6 +11,7 @@ starts with ``BEGIN IMMEDIATE`` and waits up to ``BUSY_TIMEOUT_MS`` for the lock
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import sqlite3
 import threading
@@ -121,10 +122,9 @@ class _GroupCommitWriter:
         for outcome in outcomes:
             by_loop.setdefault(outcome[0].get_loop(), []).append(outcome)
         for loop, items in by_loop.items():
-            try:
+            # A closed loop raises RuntimeError: nobody is waiting any more.
+            with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(_deliver, items)
-            except RuntimeError:  # the loop is closed; nobody is waiting any more
-                pass
 
 
 def _deliver(items: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
@@ -203,7 +203,10 @@ class SqliteStore:
 
     async def delete_account(self, account_id: str) -> bool:
         def job(conn: sqlite3.Connection) -> bool:
-            return conn.execute("DELETE FROM accounts WHERE account_id = ?", (account_id,)).rowcount == 1
+            return (
+                conn.execute("DELETE FROM accounts WHERE account_id = ?", (account_id,)).rowcount
+                == 1
+            )
 
         return await self._write(job)
 
@@ -218,7 +221,9 @@ class SqliteStore:
 
     async def get_access_key(self, access_key_id: str) -> AccessKey | None:
         rows = self._read("SELECT * FROM access_keys WHERE access_key_id = ?", (access_key_id,))
-        return AccessKey(rows[0][0], rows[0][1], bytes(rows[0][2]), _dt(rows[0][3])) if rows else None
+        return (
+            AccessKey(rows[0][0], rows[0][1], bytes(rows[0][2]), _dt(rows[0][3])) if rows else None
+        )
 
     async def list_access_keys(self, account_id: str | None = None) -> list[AccessKey]:
         if account_id is None:
@@ -335,11 +340,11 @@ class SqliteStore:
     async def list_identities(
         self, pool_id: str, *, hide_disabled: bool, after: int | None, limit: int
     ) -> Page[Identity]:
-        hide = " AND disabled = 0" if hide_disabled else ""
         rows = self._read(
             "SELECT identity_id, pool_id, created_at, last_modified_at, disabled, seq"
-            f" FROM identities WHERE pool_id = ? AND seq > ?{hide} ORDER BY seq LIMIT ?",
-            (pool_id, after or 0, limit + 1),
+            " FROM identities WHERE pool_id = ? AND seq > ? AND (disabled = 0 OR NOT ?)"
+            " ORDER BY seq LIMIT ?",
+            (pool_id, after or 0, hide_disabled, limit + 1),
         )
         items = [self._identity(r) for r in rows[:limit]]
         return Page(items, rows[limit - 1][5] if len(rows) > limit else None)

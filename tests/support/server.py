@@ -1,0 +1,181 @@
+"""A real ``cognitoidentity serve`` process on loopback, for tests that talk to it over HTTP."""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import httpx
+from botocore import UNSIGNED
+from botocore.config import Config
+
+REGION = "us-east-1"
+ROOT_ACCOUNT = "000000000000"
+START_TIMEOUT = 20.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    account_id: str
+    access_key_id: str
+    secret_access_key: str
+
+
+def cli(env: dict[str, str], *args: str) -> str:
+    """Run the ``cognitoidentity`` command line with ``env``; return its standard output."""
+    result = subprocess.run(
+        [sys.executable, "-m", "cognitoidentity.server.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"cognitoidentity {' '.join(args)} failed: {result.stderr}")
+    return result.stdout
+
+
+@dataclass
+class ServerProcess:
+    data_dir: Path
+    database_url: str
+    port: int = field(default_factory=free_port)
+    root: Credentials = field(
+        default_factory=lambda: Credentials(
+            ROOT_ACCOUNT, "AKIA" + secrets.token_hex(8).upper(), secrets.token_urlsafe(30)
+        )
+    )
+    master_key: str = field(
+        default_factory=lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    )
+    extra_env: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen[str] | None = None
+    output: list[str] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "COGNITOIDENTITY_"))
+        }
+        env.update(
+            COGNITOIDENTITY_DATA_DIR=str(self.data_dir),
+            COGNITOIDENTITY_DATABASE_URL=self.database_url,
+            COGNITOIDENTITY_MASTER_KEY=self.master_key,
+            COGNITOIDENTITY_ROOT_ACCESS_KEY_ID=self.root.access_key_id,
+            COGNITOIDENTITY_ROOT_SECRET_ACCESS_KEY=self.root.secret_access_key,
+            COGNITOIDENTITY_ROOT_ACCOUNT_ID=self.root.account_id,
+            COGNITOIDENTITY_LOG_LEVEL="warning",
+        )
+        env.update(self.extra_env)
+        return env
+
+    def start(self) -> ServerProcess:
+        with (self.data_dir / f"server-{self.port}.log").open("a") as log:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "cognitoidentity.server.cli",
+                    "serve",
+                    "--port",
+                    str(self.port),
+                ],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log_text()}")
+            try:
+                if httpx.get(self.url + "/health", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"server did not start in {START_TIMEOUT}s: {self.log_text()}")
+
+    def log_text(self) -> str:
+        return "".join(p.read_text() for p in self.data_dir.glob("server-*.log"))
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def admin(self, *args: str) -> str:
+        return cli(self.env, *args)
+
+    def new_account(self) -> Credentials:
+        """A fresh account with one access key, made with ``cognitoidentity accounts create``."""
+        out = self.admin("accounts", "create", "--name", "test", "--with-key")
+        account = out.split()[0]
+        key = re.search(r"AWS_ACCESS_KEY_ID=(\S+)", out)
+        secret = re.search(r"AWS_SECRET_ACCESS_KEY=(\S+)", out)
+        assert key and secret, out
+        return Credentials(account, key.group(1), secret.group(1))
+
+    def client(
+        self,
+        credentials: Credentials | None = None,
+        *,
+        region: str = REGION,
+        service: str = "cognito-identity",
+        unsigned: bool = False,
+    ) -> Any:
+        """A boto3 client for this server; ``unsigned`` sends no signature at all."""
+        config = Config(signature_version=UNSIGNED) if unsigned else None
+        return self.client_with(credentials, config, region=region, service=service)
+
+    def client_with(
+        self,
+        credentials: Credentials | None,
+        config: Config | None,
+        *,
+        region: str = REGION,
+        service: str = "cognito-identity",
+    ) -> Any:
+        creds = credentials or self.root
+        base = Config(retries={"max_attempts": 1, "mode": "standard"})
+        make: Any = boto3.client  # one generic factory for every service this server speaks
+        return make(
+            service,
+            endpoint_url=self.url,
+            region_name=region,
+            aws_access_key_id=creds.access_key_id,
+            aws_secret_access_key=creds.secret_access_key,
+            config=base.merge(config) if config is not None else base,
+        )
