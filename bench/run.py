@@ -1,0 +1,796 @@
+"""Throughput benchmark: our server against moto_server, and against the bare store insert rate.
+
+    .venv/bin/python bench/run.py [--duration S] [--connections N] [--store sqlite|postgresql]
+                                  [--only ours|moto] [--profile]
+
+Load comes from wrk (one thread, so one of the two cores is left for the server) driven by a
+generated Lua script per scenario; each request is built once here, SigV4-signed with botocore where
+the operation is signed (valid 15 minutes, and replayable), and replayed by wrk as is. See
+bench/README.md for what the figures mean and the targets.
+
+To add a scenario, add one entry to SCENARIOS: the operation, whether it is signed, and how its
+request body is made from the fixture (the pool and identity set up in each server).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import platform
+import secrets
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from http.client import HTTPConnection
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+VENV_BIN = ROOT / ".venv" / "bin"
+RESULTS = BENCH / "results"
+REPORT_LUA = BENCH / "wrk_report.lua"
+
+REGION = "us-east-1"
+ACCOUNT = "000000000000"
+SIGNING_NAME = "cognito-identity"
+TARGET_PREFIX = "AWSCognitoIdentityService."
+CONTENT_TYPE = "application/x-amz-json-1.1"
+POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+START_TIMEOUT = 30.0
+STOP_TIMEOUT = 10.0
+MAX_BARE_INSERTS = 50_000_000
+"""Upper bound on the bare insert loop besides its time limit."""
+
+
+# -- scenarios ---------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Fixture:
+    """What each server is given before the load: one pool (unauthenticated identities allowed)
+    and one identity in it."""
+
+    pool_id: str
+    identity_id: str
+    region: str = REGION
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    name: str
+    signed: bool
+    body: Callable[[Fixture], dict[str, Any]]
+    vs_moto_target: float | None = 20.0
+    """ours / moto req/s must reach this (None: no target)."""
+    vs_bare_insert_target: float | None = None
+    """ours req/s / bare store inserts/s must reach this (None: no target)."""
+
+    @property
+    def operation(self) -> str:
+        return self.name
+
+
+SCENARIOS: list[Scenario] = [
+    # Unsigned; every call creates (and durably commits) a new identity.
+    Scenario(
+        "GetId",
+        signed=False,
+        body=lambda f: {"IdentityPoolId": f.pool_id},
+        vs_bare_insert_target=0.70,
+    ),
+    # Signed read: SigV4 verification plus one pool lookup.
+    Scenario("DescribeIdentityPool", signed=True, body=lambda f: {"IdentityPoolId": f.pool_id}),
+    # Later, e.g.:
+    # Scenario("GetOpenIdToken", signed=False, body=lambda f: {"IdentityId": f.identity_id}),
+]
+
+
+# -- servers -----------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def http(port: int, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+    conn = HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+@dataclass
+class Server:
+    """A server process on loopback; ``kind`` is ``ours`` or ``moto``."""
+
+    kind: str
+    label: str
+    command: list[str]
+    env: dict[str, str]
+    access_key_id: str
+    secret_access_key: str
+    health_path: str
+    log_path: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def host(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [*self.command, "--port" if self.kind == "ours" else "-p", str(self.port)],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=ROOT,
+            )
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.label} exited at start:\n{self.log_tail()}")
+            with suppress(OSError):
+                status, _ = http(self.port, "GET", self.health_path, {}, b"")
+                if status < 500:
+                    return
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.label} did not start in {START_TIMEOUT:.0f}s:\n{self.log_tail()}")
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def client(self) -> Any:
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            "cognito-identity",
+            endpoint_url=self.url,
+            region_name=REGION,
+            aws_access_key_id=self.access_key_id,
+            aws_secret_access_key=self.secret_access_key,
+            config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+        )
+
+    def fixture(self) -> Fixture:
+        client = self.client()
+        pool = client.create_identity_pool(
+            IdentityPoolName="bench", AllowUnauthenticatedIdentities=True
+        )
+        identity = client.get_id(IdentityPoolId=pool["IdentityPoolId"])
+        return Fixture(pool["IdentityPoolId"], identity["IdentityId"])
+
+
+def base_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "COGNITOIDENTITY_"))}
+
+
+def ours(work: Path, database_url: str | None) -> Server:
+    key_id = "AKIA" + secrets.token_hex(8).upper()
+    secret = secrets.token_urlsafe(30)
+    env = base_env()
+    env.update(
+        COGNITOIDENTITY_ROOT_ACCESS_KEY_ID=key_id,
+        COGNITOIDENTITY_ROOT_SECRET_ACCESS_KEY=secret,
+        COGNITOIDENTITY_ROOT_ACCOUNT_ID=ACCOUNT,
+        COGNITOIDENTITY_MASTER_KEY=base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+    )
+    data_dir = work / "ours-data"
+    command = [
+        str(VENV_BIN / "cognitoidentity"), "serve",
+        "--data-dir", str(data_dir), "--log-level", "warning",
+    ]  # fmt: skip
+    if database_url is not None:
+        command += ["--database-url", database_url]
+    return Server("ours", "cognitoidentity", command, env, key_id, secret, "/health",
+                  work / "ours.log")  # fmt: skip
+
+
+def moto(work: Path) -> Server:
+    env = base_env()
+    env.update(AWS_DEFAULT_REGION=REGION)
+    command = [str(VENV_BIN / "moto_server"), "-H", "127.0.0.1"]
+    return Server("moto", "moto_server", command, env, "AKIAMOTOBENCH0000000", "moto-secret",
+                  "/moto-api/", work / "moto.log")  # fmt: skip
+
+
+# -- requests and wrk --------------------------------------------------------------------------
+def build_request(server: Server, scenario: Scenario, fixture: Fixture) -> tuple[dict[str, str], bytes]:
+    """The exact headers and body that wrk replays; signed once here when the scenario is signed."""
+    body = json.dumps(scenario.body(fixture), separators=(",", ":")).encode()
+    headers = {
+        "Host": server.host,
+        "Content-Type": CONTENT_TYPE,
+        "X-Amz-Target": TARGET_PREFIX + scenario.operation,
+    }
+    if scenario.signed:
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+
+        request = AWSRequest(method="POST", url=server.url + "/", data=body, headers=headers)
+        credentials = Credentials(server.access_key_id, server.secret_access_key)
+        SigV4Auth(credentials, SIGNING_NAME, fixture.region).add_auth(request)
+        headers = {k: v for k, v in request.headers.items() if k.lower() != "content-length"}
+    return headers, body
+
+
+def lua_string(value: str | bytes) -> str:
+    raw = value.encode() if isinstance(value, str) else value
+    out = []
+    for byte in raw:
+        char = chr(byte)
+        if char in '"\\' or not 32 <= byte < 127:
+            out.append(f"\\{byte:03d}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
+def write_script(path: Path, headers: dict[str, str], body: bytes) -> None:
+    lines = ['wrk.method = "POST"', 'wrk.path = "/"', f"wrk.body = {lua_string(body)}"]
+    lines += [f"wrk.headers[{lua_string(k)}] = {lua_string(v)}" for k, v in headers.items()]
+    path.write_text("\n".join(lines) + "\n\n" + REPORT_LUA.read_text())
+
+
+@dataclass
+class WrkResult:
+    requests: int
+    duration_s: float
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    detail: dict[str, Any]
+
+
+def run_wrk(url: str, script: Path, *, seconds: float, connections: int, threads: int,
+            timeout: float) -> WrkResult:  # fmt: skip
+    command = [
+        "wrk", f"--threads={threads}", f"--connections={connections}",
+        f"--duration={max(1, round(seconds))}s", f"--timeout={max(1, round(timeout))}s",
+        f"--script={script}", url + "/",
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + timeout + 60)
+    line = next((ln for ln in done.stdout.splitlines() if ln.startswith("WRK_JSON ")), None)
+    if done.returncode != 0 or line is None:
+        raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    detail = json.loads(line.removeprefix("WRK_JSON "))
+    errors = detail["errors"]
+    total_errors = (
+        errors["non_2xx"] + errors["connect"] + errors["read"] + errors["write"] + errors["timeout"]
+    )
+    duration = detail["duration_us"] / 1e6
+    latency = detail["latency_us"]
+    return WrkResult(
+        requests=detail["requests"],
+        duration_s=duration,
+        rps=detail["requests"] / duration if duration > 0 else 0.0,
+        p50_ms=(latency["p50"] or 0) / 1000,
+        p99_ms=(latency["p99"] or 0) / 1000,
+        errors=total_errors,
+        detail=detail,
+    )
+
+
+def ensure_wrk() -> None:
+    if shutil.which("wrk"):
+        return
+    if os.geteuid() != 0:
+        sys.exit("wrk is not installed: run `sudo apt-get install -y wrk` (Debian/Ubuntu), then retry.")
+    print("wrk not found: installing it with apt-get ...", flush=True)
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    for step in (["apt-get", "update"], ["apt-get", "install", "-y", "wrk"]):
+        subprocess.run(step, check=True, env=env, stdout=subprocess.DEVNULL, timeout=600)
+    if not shutil.which("wrk"):
+        sys.exit("apt-get did not install wrk")
+
+
+def wrk_version() -> str:
+    done = subprocess.run(["wrk", "--version"], capture_output=True, text=True, check=False)
+    return (done.stdout or done.stderr).splitlines()[0].strip() if (done.stdout or done.stderr) else "?"
+
+
+# -- profiling (optional) -----------------------------------------------------------------------
+def py_spy() -> str | None:
+    path = VENV_BIN / "py-spy"
+    return str(path) if path.exists() else shutil.which("py-spy")
+
+
+def top_frames(raw: Path, limit: int = 15) -> dict[str, list[tuple[str, float]]]:
+    """Self and inclusive shares of samples per frame, from py-spy's collapsed ("raw") output."""
+    own: Counter[str] = Counter()
+    inclusive: Counter[str] = Counter()
+    total = 0
+    for line in raw.read_text(errors="replace").splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        frames = stack.split(";")
+        if frames and frames[0].startswith(("process ", "thread ")):
+            frames = [f for f in frames if not f.startswith(("process ", "thread "))]
+        if not frames:
+            continue
+        total += count
+        own[frames[-1]] += count
+        for frame in set(frames):
+            inclusive[frame] += count
+    if total == 0:
+        return {"self": [], "inclusive": []}
+    return {
+        "self": [(f, n / total) for f, n in own.most_common(limit)],
+        "inclusive": [(f, n / total) for f, n in inclusive.most_common(limit)],
+    }
+
+
+# -- bare store insert rate ----------------------------------------------------------------------
+SQLITE_DDL = """
+CREATE TABLE identity_pools (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    pool_id TEXT NOT NULL UNIQUE,
+    account_id TEXT NOT NULL,
+    region TEXT NOT NULL,
+    document TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE TABLE identities (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    identity_id TEXT NOT NULL UNIQUE,
+    pool_id TEXT NOT NULL REFERENCES identity_pools (pool_id) ON DELETE CASCADE,
+    created_at REAL NOT NULL,
+    last_modified_at REAL NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX identities_by_pool ON identities (pool_id, seq);
+"""
+"""The identities table as in the store's SQLite migration (0001_initial.sql), and the pool table
+its foreign key points at."""
+
+POSTGRES_DDL = """
+CREATE TABLE identity_pools (
+    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    pool_id TEXT NOT NULL UNIQUE,
+    account_id TEXT NOT NULL,
+    region TEXT NOT NULL,
+    document JSONB NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE identities (
+    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    identity_id TEXT NOT NULL UNIQUE,
+    pool_id TEXT NOT NULL REFERENCES identity_pools (pool_id) ON DELETE CASCADE,
+    created_at TIMESTAMPTZ NOT NULL,
+    last_modified_at TIMESTAMPTZ NOT NULL,
+    disabled BOOLEAN NOT NULL DEFAULT FALSE
+);
+CREATE INDEX identities_by_pool ON identities (pool_id, seq);
+"""
+
+BARE_POOL = "us-east-1:00000000-0000-4000-8000-000000000000"
+
+
+@dataclass
+class BareResult:
+    store: str
+    inserts: int
+    duration_s: float
+    rate: float
+
+
+def bare_insert_sqlite(path: Path, seconds: float) -> BareResult:
+    """One identity row per transaction (BEGIN IMMEDIATE ... COMMIT), WAL and synchronous=FULL as in
+    the store, through stdlib sqlite3 only."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA busy_timeout = 10000")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.executescript(SQLITE_DDL)
+        conn.execute(
+            "INSERT INTO identity_pools (pool_id, account_id, region, document, created_at)"
+            " VALUES (?, ?, ?, '{}', ?)",
+            (BARE_POOL, ACCOUNT, REGION, time.time()),
+        )
+        sql = (
+            "INSERT INTO identities (identity_id, pool_id, created_at, last_modified_at, disabled)"
+            " VALUES (?, ?, ?, ?, 0)"
+        )
+        count = 0
+        started = time.perf_counter()
+        deadline = started + seconds
+        while count < MAX_BARE_INSERTS and time.perf_counter() < deadline:
+            now = time.time()
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(sql, (f"{REGION}:{uuid.uuid4()}", BARE_POOL, now, now))
+            conn.execute("COMMIT")
+            count += 1
+        elapsed = time.perf_counter() - started
+    finally:
+        conn.close()
+    return BareResult("sqlite", count, elapsed, count / elapsed)
+
+
+def bare_insert_postgres(url: str, seconds: float) -> BareResult:
+    """One identity row per transaction (autocommit INSERT), in a schema of its own."""
+    import psycopg
+
+    conn = psycopg.connect(url, autocommit=True)
+    try:
+        conn.execute(POSTGRES_DDL)  # type: ignore[arg-type]
+        conn.execute(
+            "INSERT INTO identity_pools (pool_id, account_id, region, document, created_at)"
+            " VALUES (%s, %s, %s, '{}', now())",
+            (BARE_POOL, ACCOUNT, REGION),
+        )
+        sql = (
+            "INSERT INTO identities (identity_id, pool_id, created_at, last_modified_at, disabled)"
+            " VALUES (%s, %s, %s, %s, false)"
+        )
+        count = 0
+        started = time.perf_counter()
+        deadline = started + seconds
+        while count < MAX_BARE_INSERTS and time.perf_counter() < deadline:
+            now = datetime.now(UTC)
+            conn.execute(sql, (f"{REGION}:{uuid.uuid4()}", BARE_POOL, now, now), prepare=True)
+            count += 1
+        elapsed = time.perf_counter() - started
+    finally:
+        conn.close()
+    return BareResult("postgresql", count, elapsed, count / elapsed)
+
+
+@contextmanager
+def postgres_schema(base_url: str, prefix: str) -> Iterator[str]:
+    """A fresh schema, yielded as a URL whose search_path is that schema; dropped afterwards."""
+    import psycopg
+    from psycopg import sql
+
+    schema = f"{prefix}_{secrets.token_hex(6)}"
+    with psycopg.connect(base_url, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+    try:
+        sep = "&" if "?" in base_url else "?"
+        yield base_url + sep + urlencode({"options": f"-csearch_path={schema}"}, quote_via=quote)
+    finally:
+        with psycopg.connect(base_url, autocommit=True, connect_timeout=5) as conn:
+            conn.execute("SET lock_timeout = '30s'")
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+# -- the run -----------------------------------------------------------------------------------
+@dataclass
+class Measured:
+    scenario: str
+    server: str
+    result: WrkResult | None = None
+    failure: str | None = None
+    profile: dict[str, Any] | None = None
+
+
+def measure_server(server: Server, args: argparse.Namespace, scripts: Path) -> list[Measured]:
+    out: list[Measured] = []
+    print(f"== {server.label}: starting on {server.url}", flush=True)
+    server.start()
+    fixture = server.fixture()
+    for scenario in selected_scenarios(args):
+        row = Measured(scenario.name, server.kind)
+        out.append(row)
+        headers, body = build_request(server, scenario, fixture)
+        status, answer = http(server.port, "POST", "/", headers, body)
+        if not 200 <= status < 300:
+            row.failure = f"check request answered {status}: {answer[:300]!r}"
+            print(f"   {scenario.name}: {row.failure}", flush=True)
+            continue
+        script = scripts / f"{server.kind}-{scenario.name}.lua"
+        write_script(script, headers, body)
+        wrk = dict(connections=args.connections, threads=args.threads, timeout=args.timeout)
+        if args.warmup > 0:
+            run_wrk(server.url, script, seconds=args.warmup, **wrk)
+        row.result = run_wrk(server.url, script, seconds=args.duration, **wrk)
+        r = row.result
+        print(
+            f"   {scenario.name}: {r.rps:,.0f} req/s, p50 {r.p50_ms:.2f} ms, p99 {r.p99_ms:.2f} ms,"
+            f" {r.errors} errors",
+            flush=True,
+        )
+        if r.errors and r.detail.get("sample"):
+            print(f"     first non-2xx: {r.detail['sample']}", flush=True)
+        if args.profile and server.kind == "ours":
+            row.profile = profile_run(server, script, args, scripts / f"{scenario.name}.collapsed")
+    return out
+
+
+def profile_run(server: Server, script: Path, args: argparse.Namespace, raw: Path) -> dict[str, Any]:
+    """A further wrk run of the same length with py-spy sampling the server; not in the table."""
+    spy = py_spy()
+    if spy is None:
+        print("   (--profile: py-spy not found; `.venv/bin/pip install py-spy`)", flush=True)
+        return {"error": "py-spy not found"}
+    seconds = max(1, round(args.duration))
+    recorder = subprocess.Popen(
+        [spy, "record", "--pid", str(server.pid), "--duration", str(seconds), "--rate", "250",
+         "--nonblocking", "--format", "raw", "--output", str(raw)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        result = run_wrk(server.url, script, seconds=seconds, connections=args.connections,
+                         threads=args.threads, timeout=args.timeout)  # fmt: skip
+        _, err = recorder.communicate(timeout=seconds + 60)
+    finally:
+        if recorder.poll() is None:
+            recorder.send_signal(signal.SIGINT)
+            try:
+                recorder.wait(10)
+            except subprocess.TimeoutExpired:
+                recorder.kill()
+                recorder.wait()
+    if not raw.exists():
+        return {"error": f"py-spy wrote nothing: {err.decode(errors='replace')[-500:]}"}
+    frames = top_frames(raw)
+    print(f"   profiled run (py-spy attached): {result.rps:,.0f} req/s; top self time:", flush=True)
+    for frame, share in frames["self"][:10]:
+        print(f"     {share:6.1%}  {frame}", flush=True)
+    return {"rps_while_profiled": result.rps, **frames}
+
+
+def selected_scenarios(args: argparse.Namespace) -> list[Scenario]:
+    if not args.scenarios:
+        return SCENARIOS
+    wanted = {s.strip() for s in args.scenarios.split(",") if s.strip()}
+    unknown = wanted - {s.name for s in SCENARIOS}
+    if unknown:
+        sys.exit(f"unknown scenario(s): {', '.join(sorted(unknown))}")
+    return [s for s in SCENARIOS if s.name in wanted]
+
+
+def ratio_rows(rows: list[Measured], bare: BareResult | None,
+               args: argparse.Namespace) -> list[dict[str, Any]]:  # fmt: skip
+    def rate(scenario: str, server: str) -> tuple[float | None, str | None]:
+        row = next((r for r in rows if r.scenario == scenario and r.server == server), None)
+        if row is None:
+            return None, "not run"
+        if row.result is None:
+            return None, "failed"
+        if row.result.errors:
+            return None, "errors"
+        return row.result.rps, None
+
+    out: list[dict[str, Any]] = []
+    for scenario in selected_scenarios(args):  # every "vs moto" ratio first
+        ours_rate, ours_problem = rate(scenario.name, "ours")
+        if scenario.vs_moto_target is not None:
+            moto_rate, moto_problem = rate(scenario.name, "moto")
+            out.append(ratio(f"{scenario.name} ours / moto", ours_rate, moto_rate,
+                             scenario.vs_moto_target, ours_problem or moto_problem, "x"))  # fmt: skip
+    for scenario in selected_scenarios(args):
+        ours_rate, ours_problem = rate(scenario.name, "ours")
+        if scenario.vs_bare_insert_target is not None:
+            bare_rate = bare.rate if bare else None
+            out.append(ratio(f"{scenario.name} ours / bare insert", ours_rate, bare_rate,
+                             scenario.vs_bare_insert_target,
+                             ours_problem or (None if bare else "not run"), "%"))  # fmt: skip
+    return out
+
+
+def ratio(name: str, num: float | None, den: float | None, target: float, problem: str | None,
+          unit: str) -> dict[str, Any]:  # fmt: skip
+    value = num / den if (num is not None and den) else None
+    if value is None:
+        verdict = f"n/a ({problem or 'no data'})"
+    else:
+        verdict = "PASS" if value >= target else "MISS"
+    return {"name": name, "value": value, "target": target, "unit": unit, "verdict": verdict}
+
+
+def fmt_ratio(value: float | None, unit: str) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.0%}" if unit == "%" else f"{value:.1f}x"
+
+
+def print_report(rows: list[Measured], bare: BareResult | None, ratios: list[dict[str, Any]],
+                 args: argparse.Namespace) -> None:  # fmt: skip
+    print()
+    print(f"wrk: {args.threads} thread, {args.connections} connections, {args.duration:g} s per"
+          f" scenario after {args.warmup:g} s warm-up; store {args.store}")  # fmt: skip
+    header = f"{'scenario':<22} {'server':<16} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        label = "cognitoidentity" if row.server == "ours" else "moto_server"
+        if row.result is None:
+            print(f"{row.scenario:<22} {label:<16} {'FAILED':>10}  {row.failure}")
+            continue
+        r = row.result
+        print(f"{row.scenario:<22} {label:<16} {r.rps:>10,.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f}"
+              f" {r.errors:>7}")  # fmt: skip
+    if bare is not None:
+        print(f"{'bare insert (1/txn)':<22} {bare.store:<16} {bare.rate:>10,.0f} {'':>8} {'':>8}"
+              f" {'':>7}")  # fmt: skip
+    print()
+    width = max((len(r["name"]) for r in ratios), default=10)
+    for r in ratios:
+        target = f">= {r['target']:.0%}" if r["unit"] == "%" else f">= {r['target']:g}x"
+        print(f"{r['name']:<{width}}  {fmt_ratio(r['value'], r['unit']):>8}  target {target:<8}"
+              f"  {r['verdict']}")  # fmt: skip
+
+
+def git_commit() -> str | None:
+    with suppress(OSError, subprocess.SubprocessError):
+        done = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True,
+                              text=True, timeout=10, check=False)  # fmt: skip
+        if done.returncode == 0:
+            return done.stdout.strip()
+    return None
+
+
+def write_results(rows: list[Measured], bare: BareResult | None, ratios: list[dict[str, Any]],
+                  args: argparse.Namespace, started: datetime) -> Path:  # fmt: skip
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{started.strftime('%Y%m%dT%H%M%SZ')}.json"
+    document = {
+        "started_at": started.isoformat(),
+        "settings": {k: v for k, v in vars(args).items()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "wrk": wrk_version(),
+            "git_commit": git_commit(),
+        },
+        "runs": [
+            {
+                "scenario": r.scenario,
+                "server": r.server,
+                "failure": r.failure,
+                **({"result": asdict(r.result)} if r.result else {}),
+                **({"profile": r.profile} if r.profile else {}),
+            }
+            for r in rows
+        ],
+        "bare_insert": asdict(bare) if bare else None,
+        "ratios": ratios,
+    }
+    path.write_text(json.dumps(document, indent=2) + "\n")
+    return path
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="bench/run", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per scenario (10)")
+    parser.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds before each (2)")
+    parser.add_argument("--connections", type=int, default=32, help="wrk connections (32)")
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads (1)")
+    parser.add_argument("--timeout", type=float, default=5.0, help="wrk per-request timeout (5 s)")
+    parser.add_argument("--store", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--postgres-url", default=POSTGRES_URL,
+                        help=f"database for --store postgresql ({POSTGRES_URL})")  # fmt: skip
+    parser.add_argument("--only", choices=["ours", "moto"], help="measure one server only")
+    parser.add_argument("--scenarios", help="comma-separated subset of: "
+                        + ", ".join(s.name for s in SCENARIOS))  # fmt: skip
+    parser.add_argument("--insert-seconds", type=float, default=5.0,
+                        help="length of the bare store insert loop (5 s; 0 skips it)")  # fmt: skip
+    parser.add_argument("--profile", action="store_true",
+                        help="after each of our scenarios, one more run under py-spy; top frames")  # fmt: skip
+    args = parser.parse_args(argv)
+    if args.duration <= 0 or args.connections < 1 or args.threads < 1:
+        parser.error("--duration, --connections and --threads must be positive")
+    if args.connections < args.threads:
+        parser.error("--connections must be at least --threads")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    # A plain `kill` still stops the servers: SystemExit unwinds through the finally blocks.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    ensure_wrk()
+    started = datetime.now(UTC)
+    rows: list[Measured] = []
+    bare: BareResult | None = None
+    failed: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="cognitoidentity-bench-") as tmp:
+        work = Path(tmp)
+        scripts = work / "scripts"
+        scripts.mkdir()
+        kinds = [args.only] if args.only else ["ours", "moto"]
+        for kind in kinds:
+            try:
+                with store_url(args, kind) as url:
+                    server = ours(work, url) if kind == "ours" else moto(work)
+                    try:
+                        rows += measure_server(server, args, scripts)
+                    except Exception as exc:
+                        failed.append(f"{server.label}: {exc}")
+                        print(f"   {server.label} FAILED: {exc}\n{server.log_tail()}", flush=True)
+                    finally:
+                        server.stop()
+            except Exception as exc:  # e.g. PostgreSQL unreachable
+                failed.append(f"{kind}: {exc}")
+                print(f"== {kind}: FAILED: {exc}", flush=True)
+        if "ours" in kinds and args.insert_seconds > 0:
+            print(f"== bare {args.store} insert, one row per transaction, {args.insert_seconds:g} s",
+                  flush=True)  # fmt: skip
+            try:
+                if args.store == "sqlite":
+                    bare = bare_insert_sqlite(work / "bare.db", args.insert_seconds)
+                else:
+                    with postgres_schema(args.postgres_url, "bench_bare") as url:
+                        bare = bare_insert_postgres(url, args.insert_seconds)
+                print(f"   {bare.rate:,.0f} inserts/s ({bare.inserts} in {bare.duration_s:.1f} s)",
+                      flush=True)  # fmt: skip
+            except Exception as exc:
+                failed.append(f"bare insert: {exc}")
+                print(f"   FAILED: {exc}", flush=True)
+    ratios = ratio_rows(rows, bare, args)
+    print_report(rows, bare, ratios, args)
+    path = write_results(rows, bare, ratios, args, started)
+    print(f"\nresults: {path.relative_to(ROOT)}")
+    errors = [f"{r.scenario} on {r.server}: {r.result.errors} errors" for r in rows
+              if r.result is not None and r.result.errors]  # fmt: skip
+    failures = [f"{r.scenario} on {r.server}: {r.failure}" for r in rows if r.failure]
+    problems = failed + failures + errors
+    if problems:
+        print("\nNOT A VALID BENCHMARK — failed or erroring runs:", *problems, sep="\n  ")
+        return 1
+    return 0
+
+
+@contextmanager
+def store_url(args: argparse.Namespace, kind: str) -> Iterator[str | None]:
+    """Our server's --database-url: None (SQLite in the data dir) or a throwaway PostgreSQL
+    schema."""
+    if kind != "ours" or args.store == "sqlite":
+        yield None
+        return
+    with postgres_schema(args.postgres_url, "bench") as url:
+        yield url
+
+
+if __name__ == "__main__":
+    sys.exit(main())
