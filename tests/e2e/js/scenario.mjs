@@ -1,0 +1,357 @@
+// The core identity-pool scenario with the AWS SDK for JavaScript v3, as a user would write it.
+//
+// Usage: node scenario.mjs <core|errors|unsigned>
+//
+// Configuration comes from the standard environment variables only, resolved by the SDK itself:
+// AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_ENDPOINT_URL_COGNITO_IDENTITY (the
+// service-specific endpoint). COGNITO_E2E_ACCOUNT_ID names the account, to build resource ARNs.
+//
+// Prints ONE JSON document on stdout. Service errors are results (name, message, status...); any
+// other failure (network, a bug in this script) exits non-zero with the error on stderr. Every HTTP
+// request the SDK sends is recorded (URL, target, whether it carries an Authorization header).
+
+import {
+  CognitoIdentityClient,
+  CognitoIdentityServiceException,
+  CreateIdentityPoolCommand,
+  DeleteIdentitiesCommand,
+  DeleteIdentityPoolCommand,
+  DescribeIdentityCommand,
+  DescribeIdentityPoolCommand,
+  GetIdCommand,
+  ListIdentitiesCommand,
+  ListIdentityPoolsCommand,
+  ListTagsForResourceCommand,
+  NotAuthorizedException,
+  ResourceNotFoundException,
+  TagResourceCommand,
+  UntagResourceCommand,
+  UpdateIdentityPoolCommand,
+} from "@aws-sdk/client-cognito-identity";
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+
+const MODELED = { ResourceNotFoundException, NotAuthorizedException };
+
+function required(name) {
+  const value = process.env[name];
+  if (!value) {
+    throw new Error(`environment variable ${name} is required`);
+  }
+  return value;
+}
+
+const region = required("AWS_REGION");
+const endpoint = required("AWS_ENDPOINT_URL_COGNITO_IDENTITY");
+const accountId = required("COGNITO_E2E_ACCOUNT_ID");
+required("AWS_ACCESS_KEY_ID");
+required("AWS_SECRET_ACCESS_KEY");
+
+const requests = [];
+
+/** Record every request on the wire, after signing, with the status it got. */
+function recordRequests(client, label) {
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const request = args.request;
+      const headers = Object.fromEntries(
+        Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), v]),
+      );
+      const port = request.port ? `:${request.port}` : "";
+      const entry = {
+        client: label,
+        operation: context.commandName,
+        url: `${request.protocol}//${request.hostname}${port}${request.path}`,
+        target: headers["x-amz-target"] ?? null,
+        signed: "authorization" in headers,
+        status: null,
+      };
+      requests.push(entry);
+      const result = await next(args);
+      entry.status = result.response?.statusCode ?? null;
+      return result;
+    },
+    { step: "deserialize", priority: "low", name: "e2eRecordRequests" },
+  );
+  return client;
+}
+
+/** JSON-safe copy: a Date becomes {"$date": ISO string} so the caller can see it was a Date. */
+function plain(value) {
+  if (value instanceof Date) {
+    return { $date: value.toISOString() };
+  }
+  if (Array.isArray(value)) {
+    return value.map(plain);
+  }
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
+  }
+  return value;
+}
+
+/** Send a command; a service error is a result, anything else propagates. */
+async function call(client, command) {
+  try {
+    const { $metadata, ...output } = await client.send(command);
+    return {
+      ok: true,
+      httpStatusCode: $metadata.httpStatusCode,
+      requestId: $metadata.requestId ?? null,
+      output: plain(output),
+    };
+  } catch (err) {
+    if (!(err instanceof CognitoIdentityServiceException)) {
+      throw err;
+    }
+    const modeled = MODELED[err.name];
+    return {
+      ok: false,
+      error: {
+        name: err.name,
+        message: err.message,
+        fault: err.$fault,
+        httpStatusCode: err.$metadata?.httpStatusCode ?? null,
+        requestId: err.$metadata?.requestId ?? null,
+        className: err.constructor.name,
+        instanceOfModeledClass: modeled ? err instanceof modeled : null,
+      },
+    };
+  }
+}
+
+function signedClient(label = "signed") {
+  // Region, credentials and endpoint all come from the environment, resolved by the SDK.
+  return recordRequests(new CognitoIdentityClient({ maxAttempts: 1 }), label);
+}
+
+function anonymousClient() {
+  // A client that cannot sign: resolving its credentials fails loudly. GetId is modelled with
+  // `smithy.api#noAuth`, so the SDK must never ask for them.
+  return recordRequests(
+    new CognitoIdentityClient({
+      maxAttempts: 1,
+      credentials: async () => {
+        throw new Error("this client has no credentials and must not sign");
+      },
+    }),
+    "anonymous",
+  );
+}
+
+function poolArn(poolId) {
+  return `arn:aws:cognito-identity:${region}:${accountId}:identitypool/${poolId}`;
+}
+
+function missingPoolId() {
+  return `${region}:${randomUUID()}`;
+}
+
+/** The whole scenario with one signed client; one result per step. */
+async function core() {
+  const client = signedClient();
+  const steps = {};
+  const created = await call(
+    client,
+    new CreateIdentityPoolCommand({
+      IdentityPoolName: "e2e js pool",
+      AllowUnauthenticatedIdentities: true,
+      IdentityPoolTags: { team: "blue", env: "test" },
+    }),
+  );
+  steps.createIdentityPool = created;
+  if (!created.ok) {
+    return steps;
+  }
+  const poolId = created.output.IdentityPoolId;
+  const arn = poolArn(poolId);
+
+  steps.getId1 = await call(client, new GetIdCommand({ IdentityPoolId: poolId }));
+  steps.getId2 = await call(
+    client,
+    new GetIdCommand({ IdentityPoolId: poolId, AccountId: accountId }),
+  );
+  steps.listIdentities = await call(
+    client,
+    new ListIdentitiesCommand({ IdentityPoolId: poolId, MaxResults: 60 }),
+  );
+  steps.describeIdentity = await call(
+    client,
+    new DescribeIdentityCommand({ IdentityId: steps.getId1.output?.IdentityId }),
+  );
+  steps.describeIdentityPool = await call(
+    client,
+    new DescribeIdentityPoolCommand({ IdentityPoolId: poolId }),
+  );
+  steps.listIdentityPools = await call(client, new ListIdentityPoolsCommand({ MaxResults: 60 }));
+  steps.updateIdentityPool = await call(
+    client,
+    new UpdateIdentityPoolCommand({
+      IdentityPoolId: poolId,
+      IdentityPoolName: "e2e js pool renamed",
+      AllowUnauthenticatedIdentities: false,
+    }),
+  );
+  steps.describeAfterUpdate = await call(
+    client,
+    new DescribeIdentityPoolCommand({ IdentityPoolId: poolId }),
+  );
+  steps.listPoolsAfterUpdate = await call(client, new ListIdentityPoolsCommand({ MaxResults: 60 }));
+  steps.tagResource = await call(
+    client,
+    new TagResourceCommand({ ResourceArn: arn, Tags: { owner: "js", team: "red" } }),
+  );
+  steps.tagsAfterTag = await call(client, new ListTagsForResourceCommand({ ResourceArn: arn }));
+  steps.untagResource = await call(
+    client,
+    new UntagResourceCommand({ ResourceArn: arn, TagKeys: ["env", "absent"] }),
+  );
+  steps.tagsAfterUntag = await call(client, new ListTagsForResourceCommand({ ResourceArn: arn }));
+  steps.deleteIdentities = await call(
+    client,
+    new DeleteIdentitiesCommand({ IdentityIdsToDelete: [steps.getId1.output?.IdentityId] }),
+  );
+  steps.listAfterDeleteIdentities = await call(
+    client,
+    new ListIdentitiesCommand({ IdentityPoolId: poolId, MaxResults: 60 }),
+  );
+  steps.deleteIdentityPool = await call(
+    client,
+    new DeleteIdentityPoolCommand({ IdentityPoolId: poolId }),
+  );
+  steps.listPoolsAfterDelete = await call(client, new ListIdentityPoolsCommand({ MaxResults: 60 }));
+  steps.describeDeletedPool = await call(
+    client,
+    new DescribeIdentityPoolCommand({ IdentityPoolId: poolId }),
+  );
+  return steps;
+}
+
+/** The failing calls a user meets first. */
+async function errors() {
+  const client = signedClient();
+  const steps = {};
+  steps.missingPoolId = missingPoolId();
+  steps.describeMissingPool = await call(
+    client,
+    new DescribeIdentityPoolCommand({ IdentityPoolId: steps.missingPoolId }),
+  );
+  const closed = await call(
+    client,
+    new CreateIdentityPoolCommand({
+      IdentityPoolName: "closed",
+      AllowUnauthenticatedIdentities: false,
+    }),
+  );
+  steps.createClosedPool = closed;
+  if (closed.ok) {
+    steps.getIdOnClosedPool = await call(
+      client,
+      new GetIdCommand({ IdentityPoolId: closed.output.IdentityPoolId }),
+    );
+    steps.listIdentitiesOnClosedPool = await call(
+      client,
+      new ListIdentitiesCommand({ IdentityPoolId: closed.output.IdentityPoolId, MaxResults: 60 }),
+    );
+  }
+  const wrongSecret = recordRequests(
+    new CognitoIdentityClient({
+      maxAttempts: 1,
+      credentials: {
+        accessKeyId: process.env.AWS_ACCESS_KEY_ID,
+        secretAccessKey: `x${process.env.AWS_SECRET_ACCESS_KEY}`,
+      },
+    }),
+    "wrong-secret",
+  );
+  steps.wrongSecret = await call(wrongSecret, new ListIdentityPoolsCommand({ MaxResults: 10 }));
+  return steps;
+}
+
+/** GetId needs no signature: from a client without credentials, and from a plain fetch. */
+async function unsigned() {
+  const client = signedClient();
+  const steps = {};
+  const pool = await call(
+    client,
+    new CreateIdentityPoolCommand({
+      IdentityPoolName: "public",
+      AllowUnauthenticatedIdentities: true,
+    }),
+  );
+  steps.createIdentityPool = pool;
+  if (!pool.ok) {
+    return steps;
+  }
+  const poolId = pool.output.IdentityPoolId;
+  const anonymous = anonymousClient();
+  steps.anonymousGetId = await call(anonymous, new GetIdCommand({ IdentityPoolId: poolId }));
+  steps.anonymousGetIdMissingPool = await call(
+    anonymous,
+    new GetIdCommand({ IdentityPoolId: missingPoolId() }),
+  );
+
+  async function rawPost(target, body) {
+    const response = await fetch(endpoint, {
+      method: "POST",
+      headers: {
+        "Content-Type": "application/x-amz-json-1.1",
+        "X-Amz-Target": `AWSCognitoIdentityService.${target}`,
+      },
+      body: JSON.stringify(body),
+    });
+    const text = await response.text();
+    let json = null;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      // Reported as text below.
+    }
+    return {
+      status: response.status,
+      contentType: response.headers.get("content-type"),
+      requestId: response.headers.get("x-amzn-requestid"),
+      errorType: response.headers.get("x-amzn-errortype"),
+      json,
+      text: json === null ? text : null,
+    };
+  }
+  steps.fetchGetId = await rawPost("GetId", { IdentityPoolId: poolId });
+  steps.fetchListIdentityPools = await rawPost("ListIdentityPools", { MaxResults: 10 });
+
+  steps.listIdentities = await call(
+    client,
+    new ListIdentitiesCommand({ IdentityPoolId: poolId, MaxResults: 60 }),
+  );
+  return steps;
+}
+
+const SCENARIOS = { core, errors, unsigned };
+
+async function main() {
+  const name = process.argv[2];
+  const scenario = SCENARIOS[name];
+  if (!scenario) {
+    throw new Error(`usage: node scenario.mjs <${Object.keys(SCENARIOS).join("|")}>`);
+  }
+  const sdkPackage = new URL(
+    "./node_modules/@aws-sdk/client-cognito-identity/package.json",
+    import.meta.url,
+  );
+  const results = await scenario();
+  const document = {
+    scenario: name,
+    node: process.version,
+    sdkVersion: JSON.parse(readFileSync(sdkPackage, "utf8")).version,
+    region,
+    endpoint,
+    results,
+    requests,
+  };
+  process.stdout.write(`${JSON.stringify(document)}\n`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err?.stack ?? err}\n`);
+  process.exit(1);
+});
