@@ -81,15 +81,17 @@ def test_botocore_request_parses_to_the_same_parameters(op: OperationModel) -> N
     "op", [o for o in operations() if o.output_shape is not None], ids=lambda op: op.name
 )
 def test_our_response_parses_in_botocore_to_the_same_output(op: OperationModel) -> None:
-    output = sample(op.output_shape)
+    shape = op.output_shape
+    assert shape is not None
+    output = sample(shape)
     body = PROTOCOL.encode(PROTOCOL.route(f"AWSCognitoIdentityService.{op.name}"), output)
     document = orjson.loads(body)
     parsed = create_parser("json").parse(
-        {"status_code": 200, "headers": {}, "body": body}, op.output_shape
+        {"status_code": 200, "headers": {}, "body": body}, shape
     )
     parsed.pop("ResponseMetadata", None)
     assert parsed == output
-    for stamp in _timestamps(document, op.output_shape):
+    for stamp in _timestamps(document, shape):
         assert isinstance(stamp, float | int)  # epoch seconds, as paws requires
 
 
@@ -111,7 +113,8 @@ def test_our_errors_parse_in_botocore() -> None:
     status, headers, body = PROTOCOL.encode_error(
         ResourceNotFoundException("IdentityPool 'x' not found.")
     )
-    parsed = create_parser("json").parse(
+    parser: Any = create_parser("json")  # an error response is parsed without an output shape
+    parsed = parser.parse(
         {
             "status_code": status,
             "headers": {k.decode(): v.decode() for k, v in headers},
