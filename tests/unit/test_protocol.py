@@ -86,9 +86,7 @@ def test_our_response_parses_in_botocore_to_the_same_output(op: OperationModel) 
     output = sample(shape)
     body = PROTOCOL.encode(PROTOCOL.route(f"AWSCognitoIdentityService.{op.name}"), output)
     document = orjson.loads(body)
-    parsed = create_parser("json").parse(
-        {"status_code": 200, "headers": {}, "body": body}, shape
-    )
+    parsed = create_parser("json").parse({"status_code": 200, "headers": {}, "body": body}, shape)
     parsed.pop("ResponseMetadata", None)
     assert parsed == output
     for stamp in _timestamps(document, shape):

@@ -2,8 +2,9 @@
 
 1. request id (``x-amzn-RequestId`` on every answer);
 2. CORS: preflight answered here, allow/expose headers on every answer;
-3. route by method, path and ``X-Amz-Target``: the Cognito Identity JSON 1.1 API on ``POST /``,
-   ``GET /health``; anything else is a JSON ``UnknownOperationException``;
+3. route by method, path and ``X-Amz-Target``: the Cognito Identity JSON 1.1 API on ``POST /``;
+   form posts with an ``Action`` go to a Query endpoint (STS), which answers in XML; ``GET`` pages
+   (``/health``, discovery, JWKS); anything else is a JSON ``UnknownOperationException``;
 4. parse and validate the input against the botocore model;
 5. authenticate: SigV4 for signed operations, optional for the public ones;
 6. the operation (a typed coroutine that never sees HTTP);
@@ -16,8 +17,10 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from urllib.parse import parse_qs
 
 from cognitoidentity.server.context import RequestContext, Runtime
 from cognitoidentity.server.errors import (
@@ -56,23 +59,53 @@ PREFLIGHT_HEADERS = [
 ]
 
 
+class PageHandler(Protocol):
+    """A GET page (discovery document, JWKS): returns the body and its content type."""
+
+    async def __call__(self) -> tuple[bytes, str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class QueryResult:
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+    operation: str
+
+
+class QueryEndpoint(Protocol):
+    """An AWS Query-protocol service (``Action=...`` form posts, XML answers) such as STS. It parses,
+    authenticates and encodes its own errors, since those are XML."""
+
+    def handles(self, action: str) -> bool: ...
+
+    async def __call__(self, request: HttpRequest, request_id: str) -> QueryResult: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Mounted:
+    """Everything a started server answers with; built on the server's event loop."""
+
+    runtime: Runtime
+    verifier: SigV4Verifier
+    pages: Mapping[str, PageHandler] = field(default_factory=dict)
+    query: Sequence[QueryEndpoint] = ()
+
+
 class Application:
-    """``Application(open_runtime, verifier_factory)``; the runtime (store included) is opened at
-    ASGI lifespan start-up so that it lives on the server's event loop."""
+    """``Application(mount, unmount)``: ``mount`` builds the runtime (store included) at ASGI
+    lifespan start-up, so that it lives on the server's event loop."""
 
     def __init__(
         self,
-        open_runtime: Callable[[], Awaitable[Runtime]],
-        make_verifier: Callable[[Runtime], SigV4Verifier],
-        close_runtime: Callable[[Runtime], Awaitable[None]] | None = None,
+        mount: Callable[[], Awaitable[Mounted]],
+        unmount: Callable[[Mounted], Awaitable[None]] | None = None,
     ) -> None:
-        self._open_runtime = open_runtime
-        self._make_verifier = make_verifier
-        self._close_runtime = close_runtime
-        self.runtime: Runtime | None = None
-        self._verifier: SigV4Verifier | None = None
+        self._mount = mount
+        self._unmount = unmount
+        self.mounted: Mounted | None = None
         self.cognito = JsonProtocol(load_service_model("cognito-identity"))
-        self.handlers: dict[str, Handler] = COGNITO_IDENTITY
+        self.handlers: dict[str, Handler] = dict(COGNITO_IDENTITY)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -85,16 +118,15 @@ class Application:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 try:
-                    self.runtime = await self._open_runtime()
-                    self._verifier = self._make_verifier(self.runtime)
+                    self.mounted = await self._mount()
                 except Exception as exc:
                     error_log.exception("start-up failed")
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                if self.runtime is not None and self._close_runtime is not None:
-                    await self._close_runtime(self.runtime)
+                if self.mounted is not None and self._unmount is not None:
+                    await self._unmount(self.mounted)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -109,25 +141,18 @@ class Application:
             return
         headers = _headers(scope)
         try:
-            body = await _read_body(receive, self._max_body())
-            if method == "GET" and scope["path"] in ("/health", "/_health"):
-                operation = "health"
-                status = await _respond(
-                    send, 200, request_id, CORS_HEADERS, b'{"status":"ok"}', b"application/json"
-                )
+            mounted = self._require_mounted()
+            body = await _read_body(receive, mounted.runtime.settings.max_body_bytes)
+            path: str = scope["path"]
+            if method == "GET":
+                operation = path
+                page = _PAGES_BUILTIN.get(path) or mounted.pages.get(path)
+                if page is None:
+                    raise UnknownOperationException(f"No operation at GET {path}")
+                payload, content_type = await page()
+                status = await _respond(send, 200, request_id, CORS_HEADERS, payload, content_type)
                 _log(request_id, operation, status, started)
                 return
-            target = headers.get("x-amz-target")
-            if method != "POST" or target is None:
-                raise UnknownOperationException(
-                    f"No operation at {method} {scope['path']}"
-                    + ("" if method != "POST" else " without an X-Amz-Target header")
-                )
-            op = self.cognito.route(target)
-            operation = op.name
-            handler = self.handlers.get(op.name)
-            params = self.cognito.parse(op, body)
-            caller = None
             request = HttpRequest(
                 method,
                 _raw_path(scope),
@@ -135,17 +160,41 @@ class Application:
                 headers,
                 body,
             )
-            verifier = self._require_verifier()
+            target = headers.get("x-amz-target")
+            if method == "POST" and target is None:
+                endpoint = _query_endpoint(mounted.query, headers, request)
+                if endpoint is not None:
+                    result = await endpoint(request, request_id)
+                    operation = result.operation
+                    status = await _respond(
+                        send,
+                        result.status,
+                        request_id,
+                        [*CORS_HEADERS, *result.headers],
+                        result.body,
+                        b"text/xml",
+                    )
+                    _log(request_id, operation, status, started)
+                    return
+            if method != "POST" or target is None:
+                raise UnknownOperationException(
+                    f"No operation at {method} {path}"
+                    + ("" if method != "POST" else " without an X-Amz-Target header")
+                )
+            op = self.cognito.route(target)
+            operation = op.name
+            params = self.cognito.parse(op, body)
+            caller = None
             if op.signed or SigV4Verifier.is_signed(request):
-                caller = await verifier.verify(request)
+                caller = await mounted.verifier.verify(request)
+            handler = self.handlers.get(op.name)
             if handler is None:
                 raise UnsupportedOperationException(
                     f"{op.name} is not implemented by this server yet."
                 )
-            assert self.runtime is not None
-            ctx = RequestContext(self.runtime, request_id, op.name, caller)
-            result = await handler(ctx, params)
-            payload = self.cognito.encode(op, result)
+            ctx = RequestContext(mounted.runtime, request_id, op.name, caller)
+            result_value = await handler(ctx, params)
+            payload = self.cognito.encode(op, result_value)
             status = await _respond(send, 200, request_id, CORS_HEADERS, payload, CONTENT_TYPE)
         except ServiceError as error:
             status = await self._error(send, request_id, error)
@@ -156,17 +205,36 @@ class Application:
             )
         _log(request_id, operation, status, started)
 
-    def _max_body(self) -> int:
-        return self.runtime.settings.max_body_bytes if self.runtime is not None else 1_048_576
-
-    def _require_verifier(self) -> SigV4Verifier:
-        if self._verifier is None:
+    def _require_mounted(self) -> Mounted:
+        if self.mounted is None:
             raise InternalFailure("The server is not started.")
-        return self._verifier
+        return self.mounted
 
     async def _error(self, send: Send, request_id: str, error: ServiceError) -> int:
         status, extra, body = self.cognito.encode_error(error)
         return await _respond(send, status, request_id, [*CORS_HEADERS, *extra], body, CONTENT_TYPE)
+
+
+async def _health() -> tuple[bytes, str]:
+    return b'{"status":"ok"}', "application/json"
+
+
+_PAGES_BUILTIN: dict[str, PageHandler] = {"/health": _health}
+
+
+def _query_endpoint(
+    endpoints: Sequence[QueryEndpoint], headers: Mapping[str, str], request: HttpRequest
+) -> QueryEndpoint | None:
+    """The Query service that takes this form post's ``Action``, if any."""
+    if not endpoints:
+        return None
+    content_type = headers.get("content-type", "")
+    form = request.body if content_type.startswith("application/x-www-form-urlencoded") else b""
+    fields = parse_qs(form.decode("utf-8", "replace")) if form else {}
+    if not fields:
+        fields = parse_qs(request.query_string)
+    action = (fields.get("Action") or [""])[0]
+    return next((e for e in endpoints if action and e.handles(action)), None)
 
 
 def _headers(scope: Scope) -> dict[str, str]:

@@ -12,6 +12,7 @@ from cognitoidentity.server.accounts import (
     AccountAdmin,
     IssuedKey,
 )
+from cognitoidentity.server.app import Mounted
 from cognitoidentity.server.context import Runtime
 from cognitoidentity.server.crypto import MasterKey
 from cognitoidentity.server.settings import Settings
@@ -46,7 +47,7 @@ async def start(settings: Settings, *, bootstrap: bool = True) -> Started:
     """Open the store and, for a server (``bootstrap``), make sure usable credentials exist."""
     master = load_master_key(settings)
     store = await open_store(settings.effective_database_url)
-    runtime = Runtime(settings=settings, store=store)
+    runtime = Runtime(settings=settings, store=store, master_key=master)
     box = master.box(ACCESS_KEY_PURPOSE)
     admin = AccountAdmin(store, box, runtime.clock)
     issued = None
@@ -60,6 +61,11 @@ async def start(settings: Settings, *, bootstrap: bool = True) -> Started:
 
 def verifier_for(started: Started) -> SigV4Verifier:
     return SigV4Verifier(started.resolver, service=SIGNING_NAME, clock=started.runtime.clock)
+
+
+def mount(started: Started) -> Mounted:
+    """What the HTTP application serves, from a started runtime."""
+    return Mounted(runtime=started.runtime, verifier=verifier_for(started))
 
 
 def banner(settings: Settings, issued: IssuedKey | None) -> str:

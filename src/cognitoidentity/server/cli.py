@@ -17,8 +17,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from cognitoidentity.server.bootstrap import Started, banner, start, verifier_for
-from cognitoidentity.server.context import Runtime
+from cognitoidentity.server.app import Mounted
+from cognitoidentity.server.bootstrap import Started, banner, mount, start
 from cognitoidentity.server.settings import Settings, settings_from_env
 
 T = TypeVar("T")
@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default 4566)")
     serve.add_argument("--region", help="region of requests that name none (default us-east-1)")
+    serve.add_argument("--issuer-url", help="iss of issued OpenID tokens (default: the base URL)")
     serve.add_argument(
         "--log-level", choices=["critical", "error", "warning", "info", "debug"], help="log level"
     )
@@ -83,6 +84,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         port=getattr(args, "port", None),
         region=getattr(args, "region", None),
         log_level=getattr(args, "log_level", None),
+        issuer_url=getattr(args, "issuer_url", None),
         data_dir=args.data_dir,
         database_url=args.database_url,
         master_key_file=args.master_key_file,
@@ -99,18 +101,16 @@ def serve(settings: Settings) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    holder: list[Started] = []
 
-    async def open_runtime() -> Runtime:
+    async def mount_app() -> Mounted:
         started = await start(settings)
-        holder.append(started)
         print(banner(settings, started.new_root_key), flush=True)
-        return started.runtime
+        return mount(started)
 
-    async def close_runtime(runtime: Runtime) -> None:
-        await runtime.store.close()
+    async def unmount(mounted: Mounted) -> None:
+        await mounted.runtime.store.close()
 
-    app = Application(open_runtime, lambda runtime: verifier_for(holder[0]), close_runtime)
+    app = Application(mount_app, unmount)
     config = uvicorn.Config(
         app,
         host=settings.host,

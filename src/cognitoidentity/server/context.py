@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from cognitoidentity.server.crypto import MasterKey
 from cognitoidentity.server.settings import Settings
 from cognitoidentity.server.sigv4 import Caller
 from cognitoidentity.server.store.base import Store
@@ -26,6 +27,7 @@ class Runtime:
 
     settings: Settings
     store: Store
+    master_key: MasterKey
     clock: Callable[[], datetime] = field(default=_utc_now)
     new_uuid: Callable[[], str] = field(default=_uuid4)
 

@@ -32,6 +32,12 @@ class Settings:
     key_cache_seconds: float = 5.0
     """How long a process trusts an access key it looked up; a deleted key stops working within it."""
     max_body_bytes: int = 1_048_576
+    issuer_url: str | None = None
+    """The ``iss`` of our OpenID tokens; default: the server's base URL."""
+
+    @property
+    def effective_issuer_url(self) -> str:
+        return (self.issuer_url or self.base_url).rstrip("/")
 
     @property
     def effective_database_url(self) -> str:
@@ -61,6 +67,8 @@ def settings_from_env(**overrides: object) -> Settings:
         "root_secret_access_key": ("ROOT_SECRET_ACCESS_KEY", str),
         "root_account_id": ("ROOT_ACCOUNT_ID", str),
         "max_pools_per_account": ("MAX_POOLS_PER_ACCOUNT", int),
+        "key_cache_seconds": ("KEY_CACHE_SECONDS", float),
+        "issuer_url": ("ISSUER_URL", str),
     }
     for attr, (name, kind) in mapping.items():
         raw = env(name)
