@@ -9,7 +9,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from cognitoidentity.server.context import RequestContext
-from cognitoidentity.server.operations import identities, pools, tags
+from cognitoidentity.server.operations import (
+    identities,
+    pool_roles,
+    pools,
+    principal_tags,
+    tags,
+)
 
 Handler = Callable[[RequestContext, Any], Awaitable[Any]]
 
@@ -26,4 +32,8 @@ COGNITO_IDENTITY: dict[str, Handler] = {
     "DescribeIdentity": identities.describe_identity,
     "ListIdentities": identities.list_identities,
     "DeleteIdentities": identities.delete_identities,
+    "SetIdentityPoolRoles": pool_roles.set_identity_pool_roles,
+    "GetIdentityPoolRoles": pool_roles.get_identity_pool_roles,
+    "SetPrincipalTagAttributeMap": principal_tags.set_principal_tag_attribute_map,
+    "GetPrincipalTagAttributeMap": principal_tags.get_principal_tag_attribute_map,
 }
