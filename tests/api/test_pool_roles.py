@@ -111,12 +111,13 @@ def test_invalid_role_configurations(
 def test_roles_of_missing_pool(server: ServerProcess, account: Credentials) -> None:
     client = server.client(account)
     missing = "us-east-1:00000000-0000-4000-8000-000000000000"
-    for call in (
+    calls: list[Callable[[], object]] = [
         lambda: client.get_identity_pool_roles(IdentityPoolId=missing),
         lambda: client.set_identity_pool_roles(
             IdentityPoolId=missing, Roles={"authenticated": AUTH}
         ),
-    ):
+    ]
+    for call in calls:
         with pytest.raises(ClientError) as exc:
             call()
         assert error_of(exc) == (
