@@ -3,7 +3,7 @@
 Each command runs as a subprocess, exactly as a user would type it, against the ``server``
 fixture; assertions are on the CLI's parsed ``--output json`` and, for failures, on its exit status
 and standard error. The endpoint comes from the documented service-specific environment variable
-``AWS_ENDPOINT_URL_COGNITO_IDENTITY`` (supported by AWS CLI v1 since 1.29 / botocore 1.31); one
+``AWS_ENDPOINT_URL_COGNITO_IDENTITY`` (AWS CLI v1 >= 1.29.0; the dev extra pins >= 1.32); one
 test covers the ``--endpoint-url`` option instead. The machine's AWS configuration never leaks in:
 ``AWS_*`` variables are dropped and the config and credentials files point to missing paths.
 """
@@ -249,21 +249,27 @@ def test_get_id_refused_when_unauthenticated_identities_disabled(aws: AwsCli) ->
 
 
 def test_get_id_without_signature(aws: AwsCli, anonymous_aws: AwsCli) -> None:
-    """GetId is a public operation: ``--no-sign-request`` from a CLI with no credentials at all."""
+    """GetId is a public operation (``smithy.api#noAuth`` in the model, so botocore never signs
+    it): it works from a CLI with no credentials at all, with or without ``--no-sign-request``."""
     pool_id = aws.json(
         "create-identity-pool",
         "--identity-pool-name", "public",
         "--allow-unauthenticated-identities",
     )["IdentityPoolId"]  # fmt: skip
 
-    got = anonymous_aws.json("get-id", "--identity-pool-id", pool_id, "--no-sign-request")
-    assert set(got) == {"IdentityId"}
-    assert ID_SHAPE.fullmatch(got["IdentityId"]), got
+    got = [
+        anonymous_aws.json("get-id", "--identity-pool-id", pool_id, "--no-sign-request"),
+        anonymous_aws.json("get-id", "--identity-pool-id", pool_id),
+    ]
+    for result in got:
+        assert set(result) == {"IdentityId"}
+        assert ID_SHAPE.fullmatch(result["IdentityId"]), result
+    identity_ids = [result["IdentityId"] for result in got]
 
     listed = aws.json("list-identities", "--identity-pool-id", pool_id, "--max-results", "60")
-    assert [i["IdentityId"] for i in listed["Identities"]] == [got["IdentityId"]]
-    described = aws.json("describe-identity", "--identity-id", got["IdentityId"])
-    assert described["IdentityId"] == got["IdentityId"]
+    assert [i["IdentityId"] for i in listed["Identities"]] == identity_ids
+    described = aws.json("describe-identity", "--identity-id", identity_ids[0])
+    assert described["IdentityId"] == identity_ids[0]
 
     stderr = anonymous_aws.fails(
         "get-id", "--identity-pool-id", missing_pool_id(), "--no-sign-request"
@@ -296,6 +302,42 @@ def test_signed_operations_refuse_unsigned_and_badly_signed_requests(
     )
     stderr = unknown_key.fails("list-identity-pools", "--max-results", "10")
     assert "(UnrecognizedClientException)" in stderr, stderr
+
+
+def test_pagination_with_next_token(aws: AwsCli) -> None:
+    """``--max-results`` is required for both list commands, which turns the CLI's automatic
+    pagination off: users follow ``NextToken`` with ``--next-token``."""
+    pool_ids = []
+    for i in range(3):
+        created = aws.json(
+            "create-identity-pool",
+            "--identity-pool-name", f"page {i}",
+            "--allow-unauthenticated-identities",
+        )  # fmt: skip
+        pool_ids.append(created["IdentityPoolId"])
+    first = aws.json("list-identity-pools", "--max-results", "2")
+    assert [p["IdentityPoolId"] for p in first["IdentityPools"]] == pool_ids[:2]
+    assert isinstance(first["NextToken"], str) and first["NextToken"]
+    second = aws.json(
+        "list-identity-pools", "--max-results", "2", "--next-token", first["NextToken"]
+    )
+    assert second == {
+        "IdentityPools": [{"IdentityPoolId": pool_ids[2], "IdentityPoolName": "page 2"}]
+    }
+
+    identity_ids = [
+        aws.json("get-id", "--identity-pool-id", pool_ids[0])["IdentityId"] for _ in range(3)
+    ]
+    page = aws.json("list-identities", "--identity-pool-id", pool_ids[0], "--max-results", "2")
+    assert [i["IdentityId"] for i in page["Identities"]] == identity_ids[:2]
+    rest = aws.json(
+        "list-identities",
+        "--identity-pool-id", pool_ids[0],
+        "--max-results", "2",
+        "--next-token", page["NextToken"],
+    )  # fmt: skip
+    assert [i["IdentityId"] for i in rest["Identities"]] == identity_ids[2:]
+    assert "NextToken" not in rest
 
 
 def test_endpoint_url_option(server: ServerProcess, account: Credentials, tmp_path: Path) -> None:

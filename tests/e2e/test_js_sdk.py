@@ -300,6 +300,30 @@ def test_get_id_without_signature(
     assert sorted(i["IdentityId"] for i in listed["Identities"]) == sorted([from_sdk, from_fetch])
 
 
+def test_pagination(node: str, server: ServerProcess, account: Credentials, tmp_path: Path) -> None:
+    """``paginateListIdentityPools`` and a hand-written ``NextToken`` loop over ListIdentities
+    see every item once, oldest first, two per page."""
+    steps = run_scenario(node, server, account, tmp_path, "pagination")["results"]
+    assert "createFailed" not in steps, steps
+    pool_ids: list[str] = steps["createdPoolIds"]
+    identity_ids: list[str] = steps["identityIds"]
+
+    pages = steps["poolPages"]
+    assert [page["hasNextToken"] for page in pages] == [True, False], pages
+    assert [p["IdentityPoolId"] for page in pages for p in page["IdentityPools"]] == pool_ids
+    assert [p["IdentityPoolName"] for page in pages for p in page["IdentityPools"]] == [
+        "page 0",
+        "page 1",
+        "page 2",
+    ]
+
+    identity_pages = [ok(page) for page in steps["identityPages"]]
+    assert ["NextToken" in page for page in identity_pages] == [True, False], identity_pages
+    assert all(page["IdentityPoolId"] == pool_ids[0] for page in identity_pages)
+    listed = [i["IdentityId"] for page in identity_pages for i in page["Identities"]]
+    assert listed == identity_ids
+
+
 def test_lockfile_pins_registry_packages() -> None:
     """``package-lock.json`` matches ``package.json``'s exact pin and names no URL but the
     public registry's (``.npmrc`` omits registry URLs altogether)."""

@@ -1,6 +1,6 @@
 // The core identity-pool scenario with the AWS SDK for JavaScript v3, as a user would write it.
 //
-// Usage: node scenario.mjs <core|errors|unsigned>
+// Usage: node scenario.mjs <core|errors|unsigned|pagination>
 //
 // Configuration comes from the standard environment variables only, resolved by the SDK itself:
 // AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_ENDPOINT_URL_COGNITO_IDENTITY (the
@@ -27,6 +27,7 @@ import {
   TagResourceCommand,
   UntagResourceCommand,
   UpdateIdentityPoolCommand,
+  paginateListIdentityPools,
 } from "@aws-sdk/client-cognito-identity";
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -326,7 +327,51 @@ async function unsigned() {
   return steps;
 }
 
-const SCENARIOS = { core, errors, unsigned };
+/** Three pools and three identities, listed two at a time. */
+async function pagination() {
+  const client = signedClient();
+  const steps = { createdPoolIds: [], identityIds: [] };
+  for (const name of ["page 0", "page 1", "page 2"]) {
+    const created = await call(
+      client,
+      new CreateIdentityPoolCommand({ IdentityPoolName: name, AllowUnauthenticatedIdentities: true }),
+    );
+    if (!created.ok) {
+      steps.createFailed = created;
+      return steps;
+    }
+    steps.createdPoolIds.push(created.output.IdentityPoolId);
+  }
+  const poolId = steps.createdPoolIds[0];
+  for (let i = 0; i < 3; i += 1) {
+    const { IdentityId } = await client.send(new GetIdCommand({ IdentityPoolId: poolId }));
+    steps.identityIds.push(IdentityId);
+  }
+
+  // The SDK's own paginator follows NextToken until the service stops sending one.
+  steps.poolPages = [];
+  for await (const page of paginateListIdentityPools({ client, pageSize: 2 }, { MaxResults: 2 })) {
+    steps.poolPages.push({
+      IdentityPools: page.IdentityPools,
+      hasNextToken: typeof page.NextToken === "string" && page.NextToken.length > 0,
+    });
+  }
+
+  // ListIdentities has no paginator in the model: loop on NextToken by hand, as users do.
+  steps.identityPages = [];
+  let token;
+  do {
+    const page = await call(
+      client,
+      new ListIdentitiesCommand({ IdentityPoolId: poolId, MaxResults: 2, NextToken: token }),
+    );
+    steps.identityPages.push(page);
+    token = page.ok ? page.output.NextToken : undefined;
+  } while (token && steps.identityPages.length < 10);
+  return steps;
+}
+
+const SCENARIOS = { core, errors, unsigned, pagination };
 
 async function main() {
   const name = process.argv[2];
