@@ -10,6 +10,7 @@ from typing import Any
 
 from cognitoidentity.server.context import RequestContext
 from cognitoidentity.server.operations import (
+    flows,
     identities,
     pool_roles,
     pools,
@@ -36,4 +37,6 @@ COGNITO_IDENTITY: dict[str, Handler] = {
     "GetIdentityPoolRoles": pool_roles.get_identity_pool_roles,
     "SetPrincipalTagAttributeMap": principal_tags.set_principal_tag_attribute_map,
     "GetPrincipalTagAttributeMap": principal_tags.get_principal_tag_attribute_map,
+    "GetOpenIdToken": flows.get_open_id_token,
+    "GetCredentialsForIdentity": flows.get_credentials_for_identity,
 }
