@@ -5,6 +5,7 @@ per scalar/list/map shape, and an exception class per modelled error. Run it aga
 model changes; never edit the output by hand.
 
     python scripts/generate_api.py cognito-identity
+    python scripts/generate_api.py sts
 """
 
 from __future__ import annotations
@@ -56,11 +57,26 @@ def alias(shapes: dict[str, Any], name: str) -> str:
     raise ValueError(kind)
 
 
+def error_status(protocol: str, shape: dict[str, Any]) -> tuple[int, bool]:
+    """HTTP status and sender fault of a modelled error.
+
+    JSON services (Cognito Identity) answer every client error with 400 whatever the model says,
+    and 500 for faults. Query services (STS, IAM) answer with the model's ``httpStatusCode``
+    (``IDPRejectedClaim`` and ``RegionDisabledException`` are 403)."""
+    fault = bool(shape.get("fault"))
+    if protocol == "query":
+        error = shape.get("error", {})
+        status = int(error.get("httpStatusCode", 500 if fault else 400))
+        return status, bool(error.get("senderFault", not fault))
+    return (500, False) if fault else (400, True)
+
+
 def generate(service: str) -> str:
     session = botocore.session.get_session()
     loader = session.get_component("data_loader")
     model = loader.load_service_model(service, "service-2")
     shapes: dict[str, Any] = model["shapes"]
+    protocol: str = model["metadata"]["protocol"]
     lines = [
         f'"""Wire types of {model["metadata"]["serviceFullName"]} ({model["metadata"]["apiVersion"]}).',
         "",
@@ -82,11 +98,13 @@ def generate(service: str) -> str:
     for name in names:
         shape = shapes[name]
         if shape["type"] == "structure" and shape.get("exception"):
-            status = 500 if shape.get("fault") else 400
+            error = shape.get("error", {})
+            status, sender_fault = error_status(protocol, shape)
             lines += ["", f"class {name}(ServiceError):"]
-            lines.append(f'    code = "{shape.get("error", {}).get("code", name)}"')
+            lines.append(f'    code = "{error.get("code", name)}"')
             if status != 400:
                 lines.append(f"    status_code = {status}")
+            if not sender_fault:
                 lines.append("    sender_fault = False")
             lines.append("")
         elif shape["type"] == "structure":

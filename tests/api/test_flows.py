@@ -145,7 +145,7 @@ def test_token_verifies_against_published_jwks(server: ServerProcess, account: C
     assert decoded.header["alg"] == "RS512" and decoded.header["typ"] == "JWS"
     assert decoded.claims["sub"] == identity_id
     # An altered payload no longer verifies.
-    head, payload, signature = token.split(".")
+    head, _payload, signature = token.split(".")
     altered = claims_of(token) | {"sub": "us-east-1:00000000-0000-4000-8000-000000000000"}
     forged = ".".join(
         [head, base64.urlsafe_b64encode(orjson.dumps(altered)).decode().rstrip("="), signature]

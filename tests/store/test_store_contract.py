@@ -18,6 +18,7 @@ from cognitoidentity.server.store import (
     Identity,
     IdentityPool,
     LimitReached,
+    SigningKeyRecord,
     Store,
     open_store,
 )
@@ -505,6 +506,95 @@ def test_delete_identities(target: StoreTarget) -> None:
     target.run(body)
 
 
+# -- OpenID token signing keys -----------------------------------------------------------------
+
+
+def signing_key(kid: str, created: float) -> SigningKeyRecord:
+    jwk = {"kty": "RSA", "kid": kid, "use": "sig", "alg": "RS512", "n": "AQAB" * 8, "e": "AQAB"}
+    return SigningKeyRecord(kid, b"\x00sealed " + kid.encode(), jwk, at(created))
+
+
+def test_signing_keys_create_rotate_list_purge(target: StoreTarget) -> None:
+    async def body(store: Store) -> None:
+        assert await store.list_signing_keys() == []
+        first, second, third = signing_key("k1", 0), signing_key("k2", 50), signing_key("k3", 250)
+        assert await store.create_signing_key(first)
+        assert not await store.create_signing_key(second)  # a current key exists
+        listed = await store.list_signing_keys()
+        assert listed == [first]
+        assert_utc(listed[0].created_at)
+
+        await store.rotate_signing_key(second, retired_at=at(100), delete_after=at(200))
+        retired_first = dataclasses.replace(first, retired_at=at(100), delete_after=at(200))
+        assert await store.list_signing_keys() == [second, retired_first]  # newest first
+        got = (await store.list_signing_keys())[1]
+        assert got.retired_at is not None
+        assert got.delete_after is not None
+        assert_utc(got.retired_at)
+        assert_utc(got.delete_after)
+        assert await store.list_signing_keys(now=at(199)) == [second, retired_first]
+        assert await store.list_signing_keys(now=at(200)) == [second]
+        assert not await store.create_signing_key(third)  # still one current key
+
+        await store.rotate_signing_key(third, retired_at=at(300), delete_after=at(400))
+        retired_second = dataclasses.replace(second, retired_at=at(300), delete_after=at(400))
+        assert await store.list_signing_keys() == [third, retired_second, retired_first]
+
+        assert await store.purge_signing_keys(at(199)) == 0
+        assert await store.purge_signing_keys(at(200)) == 1
+        assert await store.list_signing_keys() == [third, retired_second]
+        assert await store.purge_signing_keys(at(10_000)) == 1
+        assert await store.list_signing_keys() == [third]  # the current key is never purged
+
+    target.run(body)
+
+
+def test_first_signing_key_race_has_one_winner(target: StoreTarget) -> None:
+    """Ten processes (two stores here) creating the first key at once: exactly one succeeds."""
+
+    async def main() -> None:
+        first, second = await target.open(), await target.open()
+        try:
+            results = await asyncio.gather(
+                *(
+                    (first if n % 2 else second).create_signing_key(signing_key(f"k{n}", n))
+                    for n in range(10)
+                )
+            )
+            assert results.count(True) == 1
+            winner = f"k{results.index(True)}"
+            for store in (first, second):
+                assert [k.kid for k in await store.list_signing_keys()] == [winner]
+        finally:
+            await first.close()
+            await second.close()
+
+    asyncio.run(main())
+
+
+def test_concurrent_rotations_leave_one_current_key(target: StoreTarget) -> None:
+    async def main() -> None:
+        first, second = await target.open(), await target.open()
+        try:
+            assert await first.create_signing_key(signing_key("k0", 0))
+            await asyncio.gather(
+                *(
+                    (first if n % 2 else second).rotate_signing_key(
+                        signing_key(f"k{n}", n), retired_at=at(n), delete_after=at(n + 100)
+                    )
+                    for n in range(1, 7)
+                )
+            )
+            keys = await second.list_signing_keys()
+            assert sorted(k.kid for k in keys) == [f"k{n}" for n in range(7)]
+            assert len([k for k in keys if k.retired_at is None]) == 1
+        finally:
+            await first.close()
+            await second.close()
+
+    asyncio.run(main())
+
+
 # -- durability, migrations, several stores --------------------------------------------------
 
 
@@ -664,6 +754,7 @@ def test_postgres_tables_live_in_the_url_schema() -> None:
             "identities",
             "identity_pools",
             "schema_migrations",
+            "signing_keys",
         ]
         with psycopg.connect(BASE_URL) as conn:  # seen from outside, schema-qualified
             rows = conn.execute(f'SELECT account_id FROM "{schema}".accounts'.encode()).fetchall()

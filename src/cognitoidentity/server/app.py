@@ -234,7 +234,10 @@ def _query_endpoint(
     if not fields:
         fields = parse_qs(request.query_string)
     action = (fields.get("Action") or [""])[0]
-    return next((e for e in endpoints if action and e.handles(action)), None)
+    if not action:
+        return None
+    # An Action no endpoint knows goes to the first one, which answers InvalidAction in XML.
+    return next((e for e in endpoints if e.handles(action)), endpoints[0])
 
 
 def _headers(scope: Scope) -> dict[str, str]:

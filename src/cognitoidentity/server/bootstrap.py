@@ -6,22 +6,39 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+import orjson
+
 from cognitoidentity.server.accounts import (
     ACCESS_KEY_PURPOSE,
     AccessKeyResolver,
     AccountAdmin,
     IssuedKey,
+    utc_now,
 )
-from cognitoidentity.server.app import Mounted
+from cognitoidentity.server.app import Mounted, PageHandler
 from cognitoidentity.server.context import Runtime
+from cognitoidentity.server.credentials import CredentialVault, TemporaryCredentialResolver
 from cognitoidentity.server.crypto import MasterKey
+from cognitoidentity.server.operations.sts import STS
+from cognitoidentity.server.protocol.json_rpc import load_service_model
+from cognitoidentity.server.protocol.query import QueryService
 from cognitoidentity.server.settings import Settings
 from cognitoidentity.server.sigv4 import SigV4Verifier
 from cognitoidentity.server.store import open_store
+from cognitoidentity.server.tokens import (
+    JWKS_JSON_PATH,
+    JWKS_PATH,
+    OPENID_CONFIGURATION_PATH,
+    SIGNING_KEY_PURPOSE,
+    OpenIdTokenIssuer,
+    SigningKeys,
+    openid_configuration,
+)
 
 log = logging.getLogger("cognitoidentity")
 
 SIGNING_NAME = "cognito-identity"
+STS_SIGNING_NAME = "sts"
 
 
 def load_master_key(settings: Settings) -> MasterKey:
@@ -47,7 +64,17 @@ async def start(settings: Settings, *, bootstrap: bool = True) -> Started:
     """Open the store and, for a server (``bootstrap``), make sure usable credentials exist."""
     master = load_master_key(settings)
     store = await open_store(settings.effective_database_url)
-    runtime = Runtime(settings=settings, store=store, master_key=master)
+    clock = utc_now
+    keys = SigningKeys(store, master.box(SIGNING_KEY_PURPOSE), clock=clock)
+    tokens = OpenIdTokenIssuer(keys, settings.effective_issuer_url, clock)
+    runtime = Runtime(
+        settings=settings,
+        store=store,
+        master_key=master,
+        credentials=CredentialVault(master, clock),
+        tokens=tokens,
+        clock=clock,
+    )
     box = master.box(ACCESS_KEY_PURPOSE)
     admin = AccountAdmin(store, box, runtime.clock)
     issued = None
@@ -55,17 +82,48 @@ async def start(settings: Settings, *, bootstrap: bool = True) -> Started:
         issued = await admin.ensure_root(
             settings.root_account_id, settings.root_access_key_id, settings.root_secret_access_key
         )
+        await keys.current()  # the first signing key, made now so that no request waits for it
     resolver = AccessKeyResolver(store, box, settings.key_cache_seconds)
     return Started(runtime, admin, resolver, issued)
 
 
-def verifier_for(started: Started) -> SigV4Verifier:
-    return SigV4Verifier(started.resolver, service=SIGNING_NAME, clock=started.runtime.clock)
+def verifier_for(started: Started, service: str = SIGNING_NAME) -> SigV4Verifier:
+    """A SigV4 verifier for ``service`` that takes long-term keys and temporary credentials."""
+    resolver = TemporaryCredentialResolver(started.runtime.credentials, started.resolver)
+    return SigV4Verifier(resolver, service=service, clock=started.runtime.clock)
+
+
+def sts_service(started: Started) -> QueryService:
+    """The STS Query endpoint (signing name ``sts``)."""
+    return QueryService(
+        load_service_model("sts"),
+        verifier_for(started, STS_SIGNING_NAME),
+        STS,
+        started.runtime,
+    )
 
 
 def mount(started: Started) -> Mounted:
     """What the HTTP application serves, from a started runtime."""
-    return Mounted(runtime=started.runtime, verifier=verifier_for(started))
+    return Mounted(
+        runtime=started.runtime,
+        verifier=verifier_for(started),
+        pages=openid_pages(started.runtime.tokens),
+        query=[sts_service(started)],
+    )
+
+
+def openid_pages(tokens: OpenIdTokenIssuer) -> dict[str, PageHandler]:
+    """The OpenID discovery document and the JWKS (under Cognito's name and the usual one)."""
+    discovery = orjson.dumps(openid_configuration(tokens.issuer_url))
+
+    async def configuration() -> tuple[bytes, str]:
+        return discovery, "application/json"
+
+    async def jwks() -> tuple[bytes, str]:
+        return orjson.dumps(await tokens.keys.jwks()), "application/json"
+
+    return {OPENID_CONFIGURATION_PATH: configuration, JWKS_PATH: jwks, JWKS_JSON_PATH: jwks}
 
 
 def banner(settings: Settings, issued: IssuedKey | None) -> str:
@@ -74,6 +132,7 @@ def banner(settings: Settings, issued: IssuedKey | None) -> str:
         f"cognitoidentity listening on {settings.base_url} (region {settings.region}, "
         f"store {_describe_store(settings)})",
         f"  export AWS_ENDPOINT_URL_COGNITO_IDENTITY={settings.base_url}",
+        f"  export AWS_ENDPOINT_URL_STS={settings.base_url}",
         f"  export AWS_DEFAULT_REGION={settings.region}",
     ]
     if issued is not None:

@@ -3,6 +3,7 @@
     cognitoidentity serve [--host H] [--port P] [--data-dir D] [--database-url URL] [--region R]
     cognitoidentity accounts create|list|delete ...
     cognitoidentity keys create|list|delete ...
+    cognitoidentity signing-keys list|rotate ...
 
 Every flag also reads from ``COGNITOIDENTITY_<NAME>`` (e.g. ``COGNITOIDENTITY_DATABASE_URL``).
 """
@@ -14,6 +15,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -75,6 +77,17 @@ def build_parser() -> argparse.ArgumentParser:
     kdelete = key_commands.add_parser("delete", help="delete an access key")
     kdelete.add_argument("access_key_id")
     _store_flags(kdelete)
+
+    signing = commands.add_parser("signing-keys", help="manage the keys that sign OpenID tokens")
+    signing_commands = signing.add_subparsers(dest="action", required=True)
+    slist = signing_commands.add_parser(
+        "list", help="list signing keys: kid, created, retired, published until"
+    )
+    _store_flags(slist)
+    srotate = signing_commands.add_parser(
+        "rotate", help="retire the current key (still published until its tokens expire)"
+    )
+    _store_flags(srotate)
     return parser
 
 
@@ -169,6 +182,8 @@ def _admin(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"no account {args.account_id}", file=sys.stderr)
                 return 1
         return 0
+    if args.command == "signing-keys":
+        return _signing_keys(args, settings)
     if args.action == "create":
 
         async def create_key(s: Started) -> str:
@@ -194,6 +209,29 @@ def _admin(args: argparse.Namespace, settings: Settings) -> int:
         if not _run(settings, delete_key):
             print(f"no access key {args.access_key_id}", file=sys.stderr)
             return 1
+    return 0
+
+
+def _signing_keys(args: argparse.Namespace, settings: Settings) -> int:
+    if args.action == "rotate":
+
+        async def rotate(s: Started) -> str:
+            return await s.runtime.tokens.keys.rotate()
+
+        print(_run(settings, rotate))
+        return 0
+
+    async def list_signing_keys(s: Started) -> str:
+        def when(value: datetime | None) -> str:
+            return "-" if value is None else f"{value:%Y-%m-%dT%H:%M:%SZ}"
+
+        keys = await s.runtime.store.list_signing_keys()
+        return "\n".join(
+            f"{k.kid}\t{when(k.created_at)}\t{when(k.retired_at)}\t{when(k.delete_after)}"
+            for k in keys
+        )
+
+    print(_run(settings, list_signing_keys))
     return 0
 
 

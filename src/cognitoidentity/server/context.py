@@ -7,10 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from cognitoidentity.server.credentials import CredentialVault
 from cognitoidentity.server.crypto import MasterKey
 from cognitoidentity.server.settings import Settings
 from cognitoidentity.server.sigv4 import Caller
 from cognitoidentity.server.store.base import Store
+from cognitoidentity.server.tokens import OpenIdTokenIssuer
 
 
 def _utc_now() -> datetime:
@@ -28,6 +30,10 @@ class Runtime:
     settings: Settings
     store: Store
     master_key: MasterKey
+    credentials: CredentialVault
+    """Issues temporary credentials (STS) and opens their session tokens."""
+    tokens: OpenIdTokenIssuer
+    """Issues and verifies our OpenID tokens; its ``keys`` are the signing keys (JWKS)."""
     clock: Callable[[], datetime] = field(default=_utc_now)
     new_uuid: Callable[[], str] = field(default=_uuid4)
 

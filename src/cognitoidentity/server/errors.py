@@ -10,7 +10,8 @@ the front-end errors every AWS JSON service answers with, which no service model
     ├── generated, modelled errors (ResourceNotFoundException, NotAuthorizedException, ...)
     ├── ValidationException, SerializationException, UnknownOperationException
     ├── MissingAuthenticationTokenException, IncompleteSignatureException,
-    │   InvalidSignatureException, UnrecognizedClientException, AccessDeniedException
+    │   InvalidSignatureException, UnrecognizedClientException, ExpiredTokenException,
+    │   AccessDeniedException
     └── InternalFailure (an unexpected exception, answered as 500 with no detail)
 """
 
@@ -69,6 +70,13 @@ class UnrecognizedClientException(ServiceError):
 
 class AccessDeniedException(ServiceError):
     code = "AccessDeniedException"
+
+
+class ExpiredTokenException(ServiceError):
+    """Temporary credentials whose session token has expired: "The security token included in the
+    request is expired" (the Query protocol spells the code ``ExpiredToken``)."""
+
+    code = "ExpiredTokenException"
 
 
 class InternalFailure(ServiceError):

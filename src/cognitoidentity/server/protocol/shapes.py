@@ -83,13 +83,25 @@ def parse(shape: StructureShape | None, body: Any) -> dict[str, Any]:
     if shape is None:
         return {}
     params = _coerce_structure(shape, body)
+    problems = constraint_problems(shape, params)
+    if problems:
+        raise ValidationException(validation_message(problems))
+    return params
+
+
+def constraint_problems(shape: StructureShape, params: Mapping[str, Any]) -> list[str]:
+    """The model's constraints that typed ``params`` (nulls dropped) violate, each worded as Coral
+    words it; shared by every protocol."""
     problems: list[str] = []
     _validate(shape, params, "", problems, in_collection=False)
-    if problems:
-        count = len(problems)
-        noun = "error" if count == 1 else "errors"
-        raise ValidationException(f"{count} validation {noun} detected: " + "; ".join(problems))
-    return params
+    return problems
+
+
+def validation_message(problems: list[str]) -> str:
+    """``N validation error(s) detected: ...``, the message of a validation error."""
+    count = len(problems)
+    noun = "error" if count == 1 else "errors"
+    return f"{count} validation {noun} detected: " + "; ".join(problems)
 
 
 def _coerce(shape: Shape, value: Any) -> Any:

@@ -14,6 +14,7 @@ from cognitoidentity.server.store.base import (
     LimitReached,
     Page,
     PoolMutation,
+    SigningKeyRecord,
     Store,
     StoreError,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "LimitReached",
     "Page",
     "PoolMutation",
+    "SigningKeyRecord",
     "Store",
     "StoreError",
     "open_store",

@@ -93,6 +93,20 @@ class Page(Generic[T]):
     after: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class SigningKeyRecord:
+    """A key that signs our OpenID tokens. The private key (PKCS#8 PEM) is sealed with the master
+    key, bound to ``kid``; ``public_jwk`` is what the JWKS publishes. At most one key is current
+    (``retired_at`` None); a retired key is kept until ``delete_after``."""
+
+    kid: str
+    private_key_ciphertext: bytes
+    public_jwk: dict[str, Any]
+    created_at: datetime
+    retired_at: datetime | None = None
+    delete_after: datetime | None = None
+
+
 PoolMutation = Callable[[IdentityPool], IdentityPool]
 
 
@@ -160,4 +174,26 @@ class Store(Protocol):
     async def delete_identities(self, account_id: str, identity_ids: Sequence[str]) -> list[str]:
         """Delete those of the given identities whose pool belongs to ``account_id``; return the ids
         that exist but belong to another account (left untouched). Unknown ids are ignored."""
+        ...
+
+    # -- OpenID token signing keys -------------------------------------------------------------
+    async def create_signing_key(self, key: SigningKeyRecord) -> bool:
+        """Insert ``key`` as the current key, unless a current key exists (then False). Atomic: of
+        several processes creating the first key at once, exactly one succeeds."""
+        ...
+
+    async def list_signing_keys(self, *, now: datetime | None = None) -> list[SigningKeyRecord]:
+        """The stored keys, the current one first, then the newest first; with ``now``, only those
+        not past ``delete_after``."""
+        ...
+
+    async def rotate_signing_key(
+        self, new: SigningKeyRecord, retired_at: datetime, delete_after: datetime
+    ) -> None:
+        """In one transaction: retire every current key (setting ``retired_at`` and
+        ``delete_after``) and insert ``new`` as the current key."""
+        ...
+
+    async def purge_signing_keys(self, now: datetime) -> int:
+        """Delete the retired keys whose ``delete_after`` is at or before ``now``; return how many."""
         ...

@@ -31,6 +31,7 @@ from cognitoidentity.server.store.base import (
     LimitReached,
     Page,
     PoolMutation,
+    SigningKeyRecord,
 )
 from cognitoidentity.server.store.codec import dump_pool_document, pool_from_document
 from cognitoidentity.server.store.migrations import load_migrations
@@ -302,6 +303,73 @@ class PostgresStore:
         rows = await self._fetch(_SQL_DELETE_IDENTITIES, {"account_id": account_id, "ids": ids})
         foreign = {r[0] for r in rows}
         return [i for i in ids if i in foreign]
+
+    # -- OpenID token signing keys -------------------------------------------------------------
+    async def create_signing_key(self, key: SigningKeyRecord) -> bool:
+        # One statement: the unique partial index admits one current key, so of several processes
+        # creating the first key at once exactly one inserts; the others do nothing.
+        inserted = await self._rowcount(
+            "INSERT INTO signing_keys (kid, private_key_ciphertext, public_jwk, created_at,"
+            " retired_at, delete_after) VALUES (%s, %s, %s::jsonb, %s, %s, %s)"
+            " ON CONFLICT DO NOTHING",
+            _signing_key_params(key),
+        )
+        return inserted == 1
+
+    async def list_signing_keys(self, *, now: datetime | None = None) -> list[SigningKeyRecord]:
+        rows = await self._fetch(
+            "SELECT kid, private_key_ciphertext, public_jwk, created_at, retired_at, delete_after"
+            " FROM signing_keys"
+            " WHERE %(now)s::timestamptz IS NULL OR delete_after IS NULL OR delete_after > %(now)s"
+            ' ORDER BY retired_at IS NULL DESC, created_at DESC, kid COLLATE "C"',
+            {"now": now},
+        )
+        return [
+            SigningKeyRecord(
+                r[0],
+                bytes(r[1]),
+                r[2],
+                _dt(r[3]),
+                None if r[4] is None else _dt(r[4]),
+                None if r[5] is None else _dt(r[5]),
+            )
+            for r in rows
+        ]
+
+    async def rotate_signing_key(
+        self, new: SigningKeyRecord, retired_at: datetime, delete_after: datetime
+    ) -> None:
+        async with self._pool.connection() as conn, conn.transaction():
+            # Rotations and first-key creations queue on this lock (reads are not held up), so the
+            # UPDATE below sees the key committed by a rotation that ran just before.
+            await conn.execute("LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE")
+            await conn.execute(
+                "UPDATE signing_keys SET retired_at = %s, delete_after = %s"
+                " WHERE retired_at IS NULL",
+                (retired_at, delete_after),
+            )
+            await conn.execute(
+                "INSERT INTO signing_keys (kid, private_key_ciphertext, public_jwk, created_at,"
+                " retired_at, delete_after) VALUES (%s, %s, %s::jsonb, %s, %s, %s)",
+                _signing_key_params(new),
+            )
+
+    async def purge_signing_keys(self, now: datetime) -> int:
+        return await self._rowcount(
+            "DELETE FROM signing_keys WHERE delete_after IS NOT NULL AND delete_after <= %s",
+            (now,),
+        )
+
+
+def _signing_key_params(key: SigningKeyRecord) -> tuple[Any, ...]:
+    return (
+        key.kid,
+        key.private_key_ciphertext,
+        orjson.dumps(key.public_jwk).decode(),
+        key.created_at,
+        key.retired_at,
+        key.delete_after,
+    )
 
 
 async def _migrate(conn: Connection) -> None:

@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+import orjson
+
 from cognitoidentity.server.store.base import (
     AccessKey,
     Account,
@@ -28,6 +30,7 @@ from cognitoidentity.server.store.base import (
     LimitReached,
     Page,
     PoolMutation,
+    SigningKeyRecord,
 )
 from cognitoidentity.server.store.codec import dump_pool_document, pool_from_document
 from cognitoidentity.server.store.migrations import load_migrations
@@ -369,3 +372,76 @@ class SqliteStore:
             return foreign
 
         return await self._write(job) if ids else []
+
+    # -- OpenID token signing keys -------------------------------------------------------------
+    async def create_signing_key(self, key: SigningKeyRecord) -> bool:
+        params = _signing_key_params(key)
+
+        def job(conn: sqlite3.Connection) -> bool:
+            # The unique partial index admits one current key: a second creator does nothing.
+            cur = conn.execute(
+                "INSERT INTO signing_keys (kid, private_key_ciphertext, public_jwk, created_at,"
+                " retired_at, delete_after) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                params,
+            )
+            return cur.rowcount == 1
+
+        return await self._write(job)
+
+    async def list_signing_keys(self, *, now: datetime | None = None) -> list[SigningKeyRecord]:
+        rows = self._read(
+            "SELECT kid, private_key_ciphertext, public_jwk, created_at, retired_at, delete_after"
+            " FROM signing_keys WHERE ? IS NULL OR delete_after IS NULL OR delete_after > ?"
+            " ORDER BY retired_at IS NULL DESC, created_at DESC, kid",
+            (None if now is None else _ts(now),) * 2,
+        )
+        return [
+            SigningKeyRecord(
+                r[0],
+                bytes(r[1]),
+                orjson.loads(r[2]),
+                _dt(r[3]),
+                None if r[4] is None else _dt(r[4]),
+                None if r[5] is None else _dt(r[5]),
+            )
+            for r in rows
+        ]
+
+    async def rotate_signing_key(
+        self, new: SigningKeyRecord, retired_at: datetime, delete_after: datetime
+    ) -> None:
+        params = _signing_key_params(new)
+
+        def job(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "UPDATE signing_keys SET retired_at = ?, delete_after = ? WHERE retired_at IS NULL",
+                (_ts(retired_at), _ts(delete_after)),
+            )
+            conn.execute(
+                "INSERT INTO signing_keys (kid, private_key_ciphertext, public_jwk, created_at,"
+                " retired_at, delete_after) VALUES (?, ?, ?, ?, ?, ?)",
+                params,
+            )
+
+        await self._write(job)
+
+    async def purge_signing_keys(self, now: datetime) -> int:
+        def job(conn: sqlite3.Connection) -> int:
+            cur = conn.execute(
+                "DELETE FROM signing_keys WHERE delete_after IS NOT NULL AND delete_after <= ?",
+                (_ts(now),),
+            )
+            return cur.rowcount
+
+        return await self._write(job)
+
+
+def _signing_key_params(key: SigningKeyRecord) -> tuple[Any, ...]:
+    return (
+        key.kid,
+        key.private_key_ciphertext,
+        orjson.dumps(key.public_jwk).decode(),
+        _ts(key.created_at),
+        None if key.retired_at is None else _ts(key.retired_at),
+        None if key.delete_after is None else _ts(key.delete_after),
+    )
