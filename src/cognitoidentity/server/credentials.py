@@ -1,0 +1,255 @@
+"""Temporary credentials that any server process can verify without the database.
+
+A set of temporary credentials is an access key id (``ASIA`` and 16 base-32 characters), a random
+40-character secret and a session token. The token *is* the session: the secret and the session's
+fields (account, role, session name, identity, pool, provider, tags, expiry) sealed with AES-256-GCM
+under a key derived from the master key for this purpose only, bound to the access key id as
+associated data. A process that holds the master key opens it in a few microseconds and knows the
+secret to check the SigV4 signature with; nothing is stored, so nothing can be looked up or revoked
+before the token expires (as with AWS, where a session lasts until its expiry).
+
+Token layout (before base64url, unpadded): the 12-byte nonce, then the AES-GCM ciphertext and tag of
+an orjson array ``[version, access key id, secret, account, role ARN, session name, expiry (epoch
+seconds), identity id, pool id, provider, {tag: value}]``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Final
+
+import orjson
+
+from cognitoidentity.server.crypto import MasterKey, SealError
+from cognitoidentity.server.errors import ExpiredTokenException
+from cognitoidentity.server.sigv4 import CredentialResolver, ResolvedCredential
+
+__all__ = [
+    "EXPIRED_TOKEN_MESSAGE",
+    "SESSION_TOKEN_PURPOSE",
+    "TEMPORARY_KEY_PREFIX",
+    "CredentialVault",
+    "InvalidSessionToken",
+    "Session",
+    "SessionExpired",
+    "TemporaryCredentialResolver",
+    "TemporaryCredentials",
+    "VaultError",
+    "new_temporary_access_key_id",
+    "new_temporary_secret",
+    "role_id",
+    "role_name",
+]
+
+SESSION_TOKEN_PURPOSE: Final = "sts-session-tokens/v1"  # noqa: S105 (a key-derivation label)
+TEMPORARY_KEY_PREFIX: Final = "ASIA"
+ROLE_ID_PREFIX: Final = "AROA"
+EXPIRED_TOKEN_MESSAGE: Final = "The security token included in the request is expired"  # noqa: S105
+_FORMAT_VERSION: Final = 1
+_MAX_TOKEN_CHARS: Final = 16_384
+"""Longer session tokens are refused before any decoding (a session with 50 tags is ~10 KB)."""
+
+
+class VaultError(Exception):
+    """A session token that cannot be used."""
+
+
+class InvalidSessionToken(VaultError):
+    """Tampered with, truncated, sealed under another master key, or for another access key."""
+
+
+class SessionExpired(VaultError):
+    """Genuine, but past its expiry."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(f"session expired at {session.expires_at.isoformat()}")
+        self.session = session
+
+
+def new_temporary_access_key_id() -> str:
+    """``ASIA`` and 16 characters of ``[A-Z2-7]`` (80 random bits, base 32)."""
+    return TEMPORARY_KEY_PREFIX + base64.b32encode(secrets.token_bytes(10)).decode()
+
+
+def new_temporary_secret() -> str:
+    """40 characters of ``[A-Za-z0-9+/]`` (240 random bits), the form of an AWS secret key."""
+    return base64.b64encode(secrets.token_bytes(30)).decode()
+
+
+def role_name(role_arn: str) -> str:
+    """``arn:aws:iam::123456789012:role/path/MyRole`` → ``MyRole`` (the last path segment)."""
+    resource = role_arn.split(":", 5)[-1]
+    return resource.rsplit("/", 1)[-1]
+
+
+def role_id(role_arn: str) -> str:
+    """A stable unique id for a role: ``AROA`` and 17 base-32 characters of the ARN's SHA-256.
+
+    IAM gives each role a random id at creation; this server has no IAM, so the id is derived from
+    the ARN, the same in every process and across restarts."""
+    digest = base64.b32encode(hashlib.sha256(role_arn.encode()).digest()).decode()
+    return ROLE_ID_PREFIX + digest[:17]
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """Who temporary credentials act as, and until when."""
+
+    account_id: str
+    role_arn: str
+    session_name: str
+    expires_at: datetime
+    source_identity_id: str | None = None
+    """The Cognito identity (``sub`` of the web identity token) the session was made for."""
+    pool_id: str | None = None
+    provider: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def role_name(self) -> str:
+        return role_name(self.role_arn)
+
+    @property
+    def role_id(self) -> str:
+        return role_id(self.role_arn)
+
+    @property
+    def assumed_role_arn(self) -> str:
+        """``arn:aws:sts::ACCOUNT:assumed-role/ROLE_NAME/SESSION_NAME``."""
+        return f"arn:aws:sts::{self.account_id}:assumed-role/{self.role_name}/{self.session_name}"
+
+    @property
+    def assumed_role_id(self) -> str:
+        """``AROA…:SESSION_NAME``, STS's ``AssumedRoleId`` and GetCallerIdentity's ``UserId``."""
+        return f"{self.role_id}:{self.session_name}"
+
+
+@dataclass(frozen=True, slots=True)
+class TemporaryCredentials:
+    access_key_id: str
+    secret_access_key: str
+    session_token: str
+    expiration: datetime
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+class CredentialVault:
+    """Issues temporary credentials and opens their session tokens; stateless, so every process
+    given the same master key accepts what any of them issued."""
+
+    def __init__(self, master_key: MasterKey, clock: Callable[[], datetime]) -> None:
+        self._box = master_key.box(SESSION_TOKEN_PURPOSE)
+        self._clock = clock
+
+    def issue(self, session: Session) -> TemporaryCredentials:
+        """New credentials for ``session``; they work until ``session.expires_at`` (to the second)."""
+        access_key_id = new_temporary_access_key_id()
+        secret = new_temporary_secret()
+        expires = _epoch(session.expires_at)
+        document = orjson.dumps(
+            [
+                _FORMAT_VERSION,
+                access_key_id,
+                secret,
+                session.account_id,
+                session.role_arn,
+                session.session_name,
+                expires,
+                session.source_identity_id,
+                session.pool_id,
+                session.provider,
+                session.tags,
+            ]
+        )
+        sealed = self._box.seal(document, access_key_id.encode())
+        token = base64.urlsafe_b64encode(sealed).rstrip(b"=").decode()
+        return TemporaryCredentials(
+            access_key_id=access_key_id,
+            secret_access_key=secret,
+            session_token=token,
+            expiration=datetime.fromtimestamp(expires, UTC),
+        )
+
+    def open(self, access_key_id: str, session_token: str) -> tuple[str, Session]:
+        """The secret and the session of a token issued with ``access_key_id``.
+
+        Raises :class:`InvalidSessionToken` for anything not issued by a vault with this master key
+        for this key id, and :class:`SessionExpired` once the session is over."""
+        if len(session_token) > _MAX_TOKEN_CHARS or not session_token.isascii():
+            raise InvalidSessionToken("session token is malformed")
+        try:
+            sealed = base64.urlsafe_b64decode(session_token + "=" * (-len(session_token) % 4))
+        except (binascii.Error, ValueError) as exc:
+            raise InvalidSessionToken("session token is not base64url") from exc
+        try:
+            document = orjson.loads(self._box.open(sealed, access_key_id.encode()))
+            (
+                version,
+                sealed_key_id,
+                secret,
+                account_id,
+                role_arn,
+                session_name,
+                expires,
+                identity_id,
+                pool_id,
+                provider,
+                tags,
+            ) = document
+        except (SealError, orjson.JSONDecodeError, TypeError, ValueError) as exc:
+            raise InvalidSessionToken("session token does not verify") from exc
+        if version != _FORMAT_VERSION or sealed_key_id != access_key_id:
+            raise InvalidSessionToken("session token is not for this access key")
+        session = Session(
+            account_id=account_id,
+            role_arn=role_arn,
+            session_name=session_name,
+            expires_at=datetime.fromtimestamp(expires, UTC),
+            source_identity_id=identity_id,
+            pool_id=pool_id,
+            provider=provider,
+            tags=tags,
+        )
+        if _epoch(self._clock()) >= expires:
+            raise SessionExpired(session)
+        return secret, session
+
+
+class TemporaryCredentialResolver:
+    """SigV4's credential lookup for temporary and long-term keys alike.
+
+    An ``ASIA`` key with a session token is checked by opening the token, without the database; an
+    expired one answers ``ExpiredTokenException`` ("The security token included in the request is
+    expired"), and one that does not open is unknown (``UnrecognizedClientException``, "The
+    security token included in the request is invalid."). Every other key goes to ``long_term``."""
+
+    def __init__(self, vault: CredentialVault, long_term: CredentialResolver) -> None:
+        self._vault = vault
+        self._long_term = long_term
+
+    async def __call__(
+        self, access_key_id: str, session_token: str | None
+    ) -> ResolvedCredential | None:
+        if session_token is None or not access_key_id.startswith(TEMPORARY_KEY_PREFIX):
+            return await self._long_term(access_key_id, session_token)
+        try:
+            secret, session = self._vault.open(access_key_id, session_token)
+        except SessionExpired as exc:
+            raise ExpiredTokenException(EXPIRED_TOKEN_MESSAGE) from exc
+        except VaultError:
+            return None
+        return ResolvedCredential(
+            secret_access_key=secret,
+            account_id=session.account_id,
+            principal_arn=session.assumed_role_arn,
+            session=session,
+        )
