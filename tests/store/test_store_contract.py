@@ -753,6 +753,7 @@ def test_postgres_tables_live_in_the_url_schema() -> None:
             "accounts",
             "identities",
             "identity_pools",
+            "logins",
             "schema_migrations",
             "signing_keys",
         ]

@@ -19,12 +19,19 @@ from cognitoidentity.server.app import Mounted, PageHandler
 from cognitoidentity.server.context import Runtime
 from cognitoidentity.server.credentials import CredentialVault, TemporaryCredentialResolver
 from cognitoidentity.server.crypto import MasterKey
+from cognitoidentity.server.logins.base import (
+    OidcProviderConfig,
+    ProviderDirectory,
+    SamlProviderConfig,
+)
+from cognitoidentity.server.logins.dispatch import LoginVerifier
 from cognitoidentity.server.operations.sts import STS
 from cognitoidentity.server.protocol.json_rpc import load_service_model
 from cognitoidentity.server.protocol.query import QueryService
 from cognitoidentity.server.settings import Settings
 from cognitoidentity.server.sigv4 import SigV4Verifier
 from cognitoidentity.server.store import open_store
+from cognitoidentity.server.store.base import Store
 from cognitoidentity.server.tokens import (
     JWKS_JSON_PATH,
     JWKS_PATH,
@@ -73,6 +80,7 @@ async def start(settings: Settings, *, bootstrap: bool = True) -> Started:
         master_key=master,
         credentials=CredentialVault(master, clock),
         tokens=tokens,
+        logins=LoginVerifier.from_settings(settings, provider_directory(store)),
         clock=clock,
     )
     box = master.box(ACCESS_KEY_PURPOSE)
@@ -85,6 +93,27 @@ async def start(settings: Settings, *, bootstrap: bool = True) -> Started:
         await keys.current()  # the first signing key, made now so that no request waits for it
     resolver = AccessKeyResolver(store, box, settings.key_cache_seconds)
     return Started(runtime, admin, resolver, issued)
+
+
+def provider_directory(store: Store) -> ProviderDirectory:
+    """Where login verification finds the IAM OIDC and SAML providers pools name."""
+    return _NoIamProviders()
+
+
+class _NoIamProviders:
+    """Until IAM providers are stored, no pool can name one (creation refuses unknown ARNs)."""
+
+    async def oidc_provider(self, account_id: str, arn: str) -> OidcProviderConfig | None:
+        return None
+
+    async def saml_provider(self, account_id: str, arn: str) -> SamlProviderConfig | None:
+        return None
+
+
+async def stop(runtime: Runtime) -> None:
+    """Release what :func:`start` opened."""
+    await runtime.logins.aclose()
+    await runtime.store.close()
 
 
 def verifier_for(started: Started, service: str = SIGNING_NAME) -> SigV4Verifier:

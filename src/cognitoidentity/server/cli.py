@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from cognitoidentity.server.app import Mounted
-from cognitoidentity.server.bootstrap import Started, banner, mount, start
+from cognitoidentity.server.bootstrap import Started, banner, mount, start, stop
 from cognitoidentity.server.settings import Settings, settings_from_env
 
 T = TypeVar("T")
@@ -121,7 +121,7 @@ def serve(settings: Settings) -> int:
         return mount(started)
 
     async def unmount(mounted: Mounted) -> None:
-        await mounted.runtime.store.close()
+        await stop(mounted.runtime)
 
     app = Application(mount_app, unmount)
     config = uvicorn.Config(
@@ -146,7 +146,7 @@ def _run(settings: Settings, work: Callable[[Started], Awaitable[T]]) -> T:
         try:
             return await work(started)
         finally:
-            await started.runtime.store.close()
+            await stop(started.runtime)
 
     return asyncio.run(main())
 

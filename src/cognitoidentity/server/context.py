@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from cognitoidentity.server.credentials import CredentialVault
 from cognitoidentity.server.crypto import MasterKey
+from cognitoidentity.server.logins.dispatch import LoginVerifier
 from cognitoidentity.server.settings import Settings
 from cognitoidentity.server.sigv4 import Caller
 from cognitoidentity.server.store.base import Store
@@ -33,6 +34,8 @@ class Runtime:
     credentials: CredentialVault
     """Issues temporary credentials (STS) and opens their session tokens."""
     tokens: OpenIdTokenIssuer
+    logins: LoginVerifier
+    """Verifies the tokens of public login providers (one HTTP client and JWKS cache per process)."""
     """Issues and verifies our OpenID tokens; its ``keys`` are the signing keys (JWKS)."""
     clock: Callable[[], datetime] = field(default=_utc_now)
     new_uuid: Callable[[], str] = field(default=_uuid4)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +36,10 @@ class Settings:
     max_body_bytes: int = 1_048_576
     issuer_url: str | None = None
     """The ``iss`` of our OpenID tokens; default: the server's base URL."""
+    provider_endpoints: dict[str, str] = field(default_factory=dict)
+    """Identity-provider host (``graph.facebook.com``, ``accounts.google.com``, ...) to the base URL
+    the login verifiers call instead, e.g. a self-hosted or local provider; ``iss`` is still checked
+    against the real issuer. Env: a JSON object."""
 
     @property
     def effective_issuer_url(self) -> str:
@@ -54,7 +60,7 @@ class Settings:
 def settings_from_env(**overrides: object) -> Settings:
     """Settings from ``COGNITOIDENTITY_*`` variables, then ``overrides`` (flags) where not None."""
     values: dict[str, object] = {}
-    mapping = {
+    mapping: dict[str, tuple[str, Callable[[str], object]]] = {
         "host": ("HOST", str),
         "port": ("PORT", int),
         "data_dir": ("DATA_DIR", Path),
@@ -69,6 +75,7 @@ def settings_from_env(**overrides: object) -> Settings:
         "max_pools_per_account": ("MAX_POOLS_PER_ACCOUNT", int),
         "key_cache_seconds": ("KEY_CACHE_SECONDS", float),
         "issuer_url": ("ISSUER_URL", str),
+        "provider_endpoints": ("PROVIDER_ENDPOINTS", json.loads),
     }
     for attr, (name, kind) in mapping.items():
         raw = env(name)

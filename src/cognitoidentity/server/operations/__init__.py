@@ -10,6 +10,7 @@ from typing import Any
 
 from cognitoidentity.server.context import RequestContext
 from cognitoidentity.server.operations import (
+    developer,
     flows,
     identities,
     pool_roles,
@@ -39,4 +40,9 @@ COGNITO_IDENTITY: dict[str, Handler] = {
     "GetPrincipalTagAttributeMap": principal_tags.get_principal_tag_attribute_map,
     "GetOpenIdToken": flows.get_open_id_token,
     "GetCredentialsForIdentity": flows.get_credentials_for_identity,
+    "UnlinkIdentity": identities.unlink_identity,
+    "GetOpenIdTokenForDeveloperIdentity": developer.get_open_id_token_for_developer_identity,
+    "LookupDeveloperIdentity": developer.lookup_developer_identity,
+    "MergeDeveloperIdentities": developer.merge_developer_identities,
+    "UnlinkDeveloperIdentity": developer.unlink_developer_identity,
 }

@@ -8,7 +8,7 @@ from datetime import timedelta
 from cognitoidentity.server.api import cognito_identity as api
 from cognitoidentity.server.context import RequestContext
 from cognitoidentity.server.credentials import Session
-from cognitoidentity.server.errors import UnsupportedOperationException
+from cognitoidentity.server.operations.authn import authenticate
 from cognitoidentity.server.operations.identities import UNAUTHENTICATED_DISABLED
 from cognitoidentity.server.operations.lookups import require_identity
 from cognitoidentity.server.roles import resolve_role
@@ -43,25 +43,45 @@ def _usable_unauthenticated(identity: Identity, pool: IdentityPool) -> None:
         raise api.NotAuthorizedException(UNAUTHENTICATED_DISABLED)
 
 
+def _has_login_providers(pool: IdentityPool) -> bool:
+    return bool(
+        pool.supported_login_providers
+        or pool.cognito_identity_providers
+        or pool.openid_connect_provider_arns
+        or pool.saml_provider_arns
+        or pool.developer_provider_name
+    )
+
+
 async def get_open_id_token(
     ctx: RequestContext, params: api.GetOpenIdTokenInput
 ) -> api.GetOpenIdTokenResponse:
     """ "Gets an OpenID token, using a known Cognito ID. This known Cognito ID is returned by GetId.
-    ... The OpenID token is valid for 10 minutes." With ``AllowClassicFlow`` explicitly false the
-    basic flow is refused; never set, it is allowed (as AWS does)."""
+    You can optionally add additional logins for the identity. Supplying multiple logins creates an
+    implicit link. The OpenID token is valid for 10 minutes." With ``AllowClassicFlow`` explicitly
+    false the basic flow is refused; never set, it is allowed (as AWS does)."""
     identity, pool = await require_identity(ctx, params["IdentityId"], public=True)
-    if params.get("Logins"):
-        raise UnsupportedOperationException("Logins are not supported by this server yet.")
     if pool.allow_classic_flow is False:
         raise api.InvalidParameterException(CLASSIC_FLOW_DISABLED)
-    _usable_unauthenticated(identity, pool)
+    logins = params.get("Logins") or {}
+    if not logins:
+        _usable_unauthenticated(identity, pool)
+        token = await ctx.runtime.tokens.issue(
+            identity_id=identity.identity_id,
+            pool_id=pool.pool_id,
+            amr=["unauthenticated"],
+            lifetime=OPENID_TOKEN_LIFETIME,
+        )
+        return {"IdentityId": identity.identity_id, "Token": token}
+    proven = await authenticate(ctx, pool, logins, identity.identity_id)
     token = await ctx.runtime.tokens.issue(
-        identity_id=identity.identity_id,
+        identity_id=proven.identity_id,
         pool_id=pool.pool_id,
-        amr=["unauthenticated"],
+        amr=["authenticated", *proven.amr],
         lifetime=OPENID_TOKEN_LIFETIME,
+        principal_tags=proven.principal_tags or None,
     )
-    return {"IdentityId": identity.identity_id, "Token": token}
+    return {"IdentityId": proven.identity_id, "Token": token}
 
 
 async def get_credentials_for_identity(
@@ -71,19 +91,62 @@ async def get_credentials_for_identity(
     against supported login providers. If the token is for cognito-identity.amazonaws.com, it will
     be passed through to AWS Security Token Service with the appropriate role for the token."
 
-    The role comes from the pool's roles and role mappings (see :mod:`..roles`); the credentials
-    are for the session ``CognitoIdentityCredentials`` and last one hour."""
+    The role comes from the pool's roles and role mappings (see :mod:`..roles`), or for a SAML
+    login from the assertion's roles; the credentials are for the session
+    ``CognitoIdentityCredentials``, last one hour, and carry the login's principal tags."""
     identity, pool = await require_identity(ctx, params["IdentityId"], public=True)
-    if params.get("Logins") and not identity.logins:
+    logins = params.get("Logins") or {}
+    custom_role = params.get("CustomRoleArn")
+    if not logins:
+        _usable_unauthenticated(identity, pool)
+        role_arn = resolve_role(
+            roles=pool.roles,
+            role_mappings=pool.role_mappings,
+            authenticated=False,
+            logins=(),
+            custom_role_arn=custom_role,
+        )
+        return _credentials(ctx, pool, identity.identity_id, role_arn, {}, None)
+    if not identity.logins and not _has_login_providers(pool):
         raise api.InvalidParameterException(LOGINS_FOR_UNAUTHENTICATED)
-    _usable_unauthenticated(identity, pool)
-    role_arn = resolve_role(
-        roles=pool.roles,
-        role_mappings=pool.role_mappings,
-        authenticated=False,
-        logins=(),
-        custom_role_arn=params.get("CustomRoleArn"),
+    proven = await authenticate(ctx, pool, logins, identity.identity_id)
+    if proven.saml_roles:
+        role_arn = _saml_role(proven.saml_roles, custom_role)
+    else:
+        role_arn = resolve_role(
+            roles=pool.roles,
+            role_mappings=pool.role_mappings,
+            authenticated=True,
+            logins=proven.role_logins,
+            custom_role_arn=custom_role,
+        )
+    return _credentials(
+        ctx, pool, proven.identity_id, role_arn, proven.principal_tags, proven.provider
     )
+
+
+def _saml_role(pairs: tuple[tuple[str, str], ...], custom_role: str | None) -> str:
+    """ "SAML ... uses CustomRoleArn to choose among several" roles of the assertion."""
+    roles = list(dict.fromkeys(role for role, _ in pairs))
+    if custom_role is not None:
+        if custom_role not in roles:
+            raise api.NotAuthorizedException(f"Access to Role '{custom_role}' is forbidden.")
+        return custom_role
+    if len(roles) != 1:
+        raise api.InvalidParameterException(
+            "The SAML assertion has several roles: choose one with CustomRoleArn."
+        )
+    return roles[0]
+
+
+def _credentials(
+    ctx: RequestContext,
+    pool: IdentityPool,
+    identity_id: str,
+    role_arn: str,
+    tags: dict[str, str],
+    provider: str | None,
+) -> api.GetCredentialsForIdentityResponse:
     now = ctx.runtime.clock()
     issued = ctx.runtime.credentials.issue(
         Session(
@@ -91,14 +154,14 @@ async def get_credentials_for_identity(
             role_arn=role_arn,
             session_name=SESSION_NAME,
             expires_at=now + CREDENTIALS_LIFETIME,
-            source_identity_id=identity.identity_id,
+            source_identity_id=identity_id,
             pool_id=pool.pool_id,
-            provider=None,
-            tags={},
+            provider=provider,
+            tags=tags,
         )
     )
     return {
-        "IdentityId": identity.identity_id,
+        "IdentityId": identity_id,
         "Credentials": {
             "AccessKeyId": issued.access_key_id,
             "SecretKey": issued.secret_access_key,

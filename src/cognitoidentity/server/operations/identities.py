@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from cognitoidentity.server.api import cognito_identity as api
 from cognitoidentity.server.context import RequestContext
-from cognitoidentity.server.errors import UnsupportedOperationException
+from cognitoidentity.server.linking import LOGINS_DONT_MATCH
+from cognitoidentity.server.operations.authn import authenticate, verify_public_logins
 from cognitoidentity.server.operations.lookups import pool_not_found, require_identity, require_pool
 from cognitoidentity.server.pagination import decode_token, encode_token
 from cognitoidentity.server.store.base import Identity
@@ -33,8 +34,10 @@ async def get_id(ctx: RequestContext, params: api.GetIdInput) -> api.GetIdRespon
     account = params.get("AccountId")
     if account is not None and account != pool.account_id:
         raise pool_not_found(pool.pool_id)
-    if params.get("Logins"):
-        raise UnsupportedOperationException("Logins are not supported by this server yet.")
+    logins = params.get("Logins")
+    if logins:
+        proven = await authenticate(ctx, pool, logins, None)
+        return {"IdentityId": proven.identity_id}
     if not pool.allow_unauthenticated:
         raise api.NotAuthorizedException(UNAUTHENTICATED_DISABLED)
     now = ctx.runtime.clock()
@@ -92,3 +95,29 @@ async def delete_identities(
             {"IdentityId": identity_id, "ErrorCode": "AccessDenied"} for identity_id in foreign
         ]
     }
+
+
+async def unlink_identity(ctx: RequestContext, params: api.UnlinkIdentityInput) -> None:
+    """ "Unlinks a federated identity from an existing account. Unlinked logins will be considered
+    new identities next time they are seen. Removing the last linked login will make this identity
+    inaccessible. This is a public API. You do not need any credentials to call this API."
+    ``Logins`` must prove the identity (at least one of its own logins); developer user
+    identifiers are removed with UnlinkDeveloperIdentity instead."""
+    identity, pool = await require_identity(ctx, params["IdentityId"], public=True)
+    if identity.disabled:
+        raise api.NotAuthorizedException(
+            f"Access to Identity '{identity.identity_id}' is forbidden."
+        )
+    remove = params["LoginsToRemove"]
+    if pool.developer_provider_name is not None and pool.developer_provider_name in remove:
+        raise api.InvalidParameterException(
+            "Developer user identifiers are unlinked with UnlinkDeveloperIdentity."
+        )
+    verified = await verify_public_logins(ctx, pool, params["Logins"])
+    linked = {
+        (login.provider, login.user_id)
+        for login in await ctx.store.list_logins(identity.identity_id)
+    }
+    if not any((v.provider, v.user_id) in linked for v in verified):
+        raise api.NotAuthorizedException(LOGINS_DONT_MATCH)
+    await ctx.store.remove_logins(identity.identity_id, providers=remove, now=ctx.runtime.clock())

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
+from cognitoidentity.server.linking import LinkRequest, LoginKey
+
 T = TypeVar("T")
 
 
@@ -86,6 +88,27 @@ class Identity:
 
 
 @dataclass(frozen=True, slots=True)
+class Login:
+    """One login linked to an identity: a provider and that provider's user identifier."""
+
+    provider: str
+    user_id: str
+    identity_id: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LinkResult:
+    identity_id: str
+    """The identity the logins now belong to (the survivor of any merge)."""
+    created: bool
+    merged: tuple[str, ...]
+    """Identities merged into it, now disabled."""
+    logins: tuple[LoginKey, ...]
+    """Every login of the identity afterwards."""
+
+
+@dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
     """One page of a keyset listing; ``after`` is the cursor of the next page, None at the end."""
 
@@ -108,6 +131,40 @@ class SigningKeyRecord:
 
 
 PoolMutation = Callable[[IdentityPool], IdentityPool]
+
+
+@dataclass(frozen=True, slots=True)
+class IamOidcProvider:
+    """An IAM OpenID Connect provider of an account (IAM is global: no region). ``arn`` is
+    ``arn:aws:iam::<account>:oidc-provider/<url without scheme>``; ``url`` keeps its scheme. Tags
+    keep their order."""
+
+    arn: str
+    account_id: str
+    url: str
+    created_at: datetime
+    client_ids: tuple[str, ...] = ()
+    thumbprints: tuple[str, ...] = ()
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class IamSamlProvider:
+    """An IAM SAML provider of an account: ``arn`` is ``arn:aws:iam::<account>:saml-provider/<name>``
+    (names are unique in an account whatever their case); ``metadata_document`` is the IdP's SAML
+    metadata XML."""
+
+    arn: str
+    account_id: str
+    name: str
+    metadata_document: str
+    created_at: datetime
+    valid_until: datetime | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+OidcProviderMutation = Callable[[IamOidcProvider], IamOidcProvider]
+SamlProviderMutation = Callable[[IamSamlProvider], IamSamlProvider]
 
 
 class Store(Protocol):
@@ -177,6 +234,52 @@ class Store(Protocol):
         ...
 
     # -- OpenID token signing keys -------------------------------------------------------------
+    # -- logins --------------------------------------------------------------------------------
+    async def link_logins(self, pool_id: str, request: LinkRequest, now: datetime) -> LinkResult:
+        """Attach ``request.logins`` to identities of ``pool_id`` in one transaction: load the
+        :class:`~cognitoidentity.server.linking.Snapshot` (the owners of the presented logins and
+        the named identity, with all their logins) under a write lock, ask
+        :func:`~cognitoidentity.server.linking.plan_links`, and apply the plan (create the new
+        identity, move merged identities' logins and disable them, insert new logins, set
+        ``last_modified_at`` of changed identities to ``now``). An error raised by the planner
+        propagates with nothing written. Concurrent calls presenting the same new login end on one
+        identity (the unique key on logins decides; the loser retries)."""
+        ...
+
+    async def remove_logins(
+        self,
+        identity_id: str,
+        *,
+        providers: Sequence[str] = (),
+        logins: Sequence[LoginKey] = (),
+        now: datetime,
+    ) -> int:
+        """Remove the identity's logins of ``providers`` and the exact ``logins``; return how many
+        went. ``last_modified_at`` becomes ``now`` when any did."""
+        ...
+
+    async def list_logins(self, identity_id: str) -> list[Login]:
+        """The identity's logins, oldest first."""
+        ...
+
+    async def find_login(self, pool_id: str, login: LoginKey) -> str | None:
+        """The identity that ``login`` belongs to in the pool, if any."""
+        ...
+
+    async def list_provider_logins(
+        self,
+        pool_id: str,
+        provider: str,
+        *,
+        identity_id: str | None,
+        after: int | None,
+        limit: int,
+    ) -> Page[Login]:
+        """Logins of one provider in the pool (only ``identity_id``'s when given), oldest first,
+        keyset-paginated like the other listings (LookupDeveloperIdentity)."""
+        ...
+
+    # -- OpenID signing keys -----------------------------------------------------------------
     async def create_signing_key(self, key: SigningKeyRecord) -> bool:
         """Insert ``key`` as the current key, unless a current key exists (then False). Atomic: of
         several processes creating the first key at once, exactly one succeeds."""
@@ -197,3 +300,44 @@ class Store(Protocol):
     async def purge_signing_keys(self, now: datetime) -> int:
         """Delete the retired keys whose ``delete_after`` is at or before ``now``; return how many."""
         ...
+
+    # -- IAM identity providers ----------------------------------------------------------------
+    # Every lookup is scoped to an account: a provider of another account is not found, whatever
+    # its ARN says. Updates read the row under a write lock, call ``mutate`` and write the mutable
+    # fields back (OIDC: client ids, thumbprints, tags; SAML: metadata, valid_until, tags); an
+    # exception from ``mutate`` aborts without writing.
+    async def create_oidc_provider(self, provider: IamOidcProvider) -> bool:
+        """Insert; False when the ARN is taken."""
+        ...
+
+    async def get_oidc_provider(self, account_id: str, arn: str) -> IamOidcProvider | None: ...
+
+    async def list_oidc_providers(self, account_id: str) -> list[IamOidcProvider]:
+        """The account's OIDC providers in ARN order (bytewise)."""
+        ...
+
+    async def update_oidc_provider(
+        self, account_id: str, arn: str, mutate: OidcProviderMutation
+    ) -> IamOidcProvider | None:
+        """Replace the provider with ``mutate(provider)`` atomically; None when absent."""
+        ...
+
+    async def delete_oidc_provider(self, account_id: str, arn: str) -> bool: ...
+
+    async def create_saml_provider(self, provider: IamSamlProvider) -> bool:
+        """Insert; False when the ARN, or the name in any case, is taken in the account."""
+        ...
+
+    async def get_saml_provider(self, account_id: str, arn: str) -> IamSamlProvider | None: ...
+
+    async def list_saml_providers(self, account_id: str) -> list[IamSamlProvider]:
+        """The account's SAML providers in ARN order (bytewise)."""
+        ...
+
+    async def update_saml_provider(
+        self, account_id: str, arn: str, mutate: SamlProviderMutation
+    ) -> IamSamlProvider | None:
+        """Replace the provider with ``mutate(provider)`` atomically; None when absent."""
+        ...
+
+    async def delete_saml_provider(self, account_id: str, arn: str) -> bool: ...

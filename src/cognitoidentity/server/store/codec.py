@@ -62,3 +62,22 @@ def pool_from_document(
         role_mappings=doc.get("role_mappings") or {},
         principal_tag_maps=doc.get("principal_tag_maps") or {},
     )
+
+
+# -- IAM identity providers: lists and tags as JSON arrays (tags as [key, value] pairs, in order) --
+def dump_json_list(values: Sequence[str]) -> str:
+    return orjson.dumps(list(values)).decode()
+
+
+def load_json_list(value: list[str] | str | bytes) -> tuple[str, ...]:
+    items: list[str] = value if isinstance(value, list) else orjson.loads(value)
+    return tuple(items)
+
+
+def dump_tags(tags: Mapping[str, str]) -> str:
+    return orjson.dumps([[key, value] for key, value in tags.items()]).decode()
+
+
+def load_tags(value: list[list[str]] | str | bytes) -> dict[str, str]:
+    pairs: list[list[str]] = value if isinstance(value, list) else orjson.loads(value)
+    return {key: item for key, item in pairs}

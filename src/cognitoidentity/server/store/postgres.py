@@ -4,8 +4,10 @@ processes.
 Connections run in autocommit mode: a read or a single-statement write is its own transaction, and
 a write of several statements opens one explicit transaction. Races between processes are settled
 by row locks: ``create_pool`` locks the account row before counting its pools, ``update_pool`` locks
-the pool row before calling the mutation. Statements are constant strings (a list is passed as one
-array parameter), so psycopg prepares the frequent ones on each connection after a few uses.
+the pool row before calling the mutation, ``link_logins`` and ``remove_logins`` lock the identities
+whose logins they read or change (two first uses of one login: the unique key decides, the loser
+retries). Statements are constant strings (a list is passed as one array parameter), so psycopg
+prepares the frequent ones on each connection after a few uses.
 
 Table names are unqualified: the connection's ``search_path`` (e.g. ``options=-csearch_path=x`` in
 the URL) decides which schema holds the store, migrations included.
@@ -18,17 +20,27 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, errors
 from psycopg.rows import TupleRow
 from psycopg.types.json import set_json_loads
 from psycopg_pool import AsyncConnectionPool
 
+from cognitoidentity.server.linking import (
+    IdentityState,
+    LinkPlan,
+    LinkRequest,
+    LoginKey,
+    Snapshot,
+    plan_links,
+)
 from cognitoidentity.server.store.base import (
     AccessKey,
     Account,
     Identity,
     IdentityPool,
     LimitReached,
+    LinkResult,
+    Login,
     Page,
     PoolMutation,
     SigningKeyRecord,
@@ -37,6 +49,13 @@ from cognitoidentity.server.store.codec import dump_pool_document, pool_from_doc
 from cognitoidentity.server.store.migrations import load_migrations
 
 Connection = AsyncConnection[TupleRow]
+
+LINK_ATTEMPTS = 5
+"""Tries of :meth:`PostgresStore.link_logins` when a concurrent call inserted the same new login
+first (or the two deadlocked); one retry settles the usual race."""
+MAX_LOCK_ROUNDS = 8
+"""Rounds of locking the owners of the presented logins before an attempt gives up (each round
+follows logins that a concurrent merge moved while they were being locked)."""
 
 MIGRATION_LOCK = 0x436F6749  # "CogI": first key of the advisory lock taken while migrating
 """The second key is a hash of the schema, so stores in different schemas migrate independently."""
@@ -52,7 +71,12 @@ async def _configure(conn: Connection) -> None:
 
 
 _POOL_COLUMNS = "pool_id, account_id, created_at, document"
-_IDENTITY_COLUMNS = "identity_id, pool_id, created_at, last_modified_at, disabled"
+# The identity's columns, then the distinct provider names of its logins (an indexed lookup per
+# identity, in the same statement).
+_IDENTITY_COLUMNS = (
+    "identity_id, pool_id, created_at, last_modified_at, disabled,"
+    " ARRAY(SELECT DISTINCT l.provider FROM logins l WHERE l.identity_id = identities.identity_id)"
+)
 
 _SQL_LIST_IDENTITIES = (
     f"SELECT {_IDENTITY_COLUMNS}, seq FROM identities"  # noqa: S608 - constant columns
@@ -73,6 +97,58 @@ WITH found AS (
 )
 SELECT identity_id FROM found WHERE NOT mine
 """
+
+# link_logins. The presented logins travel as two parallel arrays (providers, user ids).
+_PRESENTED = "unnest(%(providers)s::text[], %(users)s::text[]) AS k (provider, user_id)"
+# Lock the named identity (if in the pool) and the current owners of the presented logins, in
+# identity id order so that concurrent calls take their locks in one order. ``= ANY(ARRAY(...))``
+# keeps both lookups on the indexes (an OR with a subquery would scan the table).
+_SQL_LOCK_INVOLVED = f"""
+SELECT identity_id, created_at, disabled FROM identities
+WHERE pool_id = %(pool_id)s AND identity_id = ANY(array_append(ARRAY(
+    SELECT l.identity_id FROM {_PRESENTED}
+    JOIN logins l ON l.pool_id = %(pool_id)s AND l.provider = k.provider AND l.user_id = k.user_id
+), %(named)s::text))
+ORDER BY identity_id
+FOR NO KEY UPDATE
+"""  # noqa: S608 - constant
+_SQL_LOCK_IDENTITIES = (
+    "SELECT identity_id, created_at, disabled FROM identities"
+    " WHERE pool_id = %(pool_id)s AND identity_id = ANY(%(ids)s::text[])"
+    " ORDER BY identity_id FOR NO KEY UPDATE"
+)
+# Every login of the locked identities, and the owner of each presented login now.
+_SQL_SNAPSHOT_LOGINS = f"""
+SELECT identity_id, provider, user_id, seq FROM logins WHERE identity_id = ANY(%(ids)s::text[])
+UNION
+SELECT l.identity_id, l.provider, l.user_id, l.seq FROM {_PRESENTED}
+JOIN logins l ON l.pool_id = %(pool_id)s AND l.provider = k.provider AND l.user_id = k.user_id
+ORDER BY seq
+"""  # noqa: S608 - constant
+_SQL_INSERT_LOGINS = """
+INSERT INTO logins (pool_id, provider, user_id, identity_id, created_at)
+SELECT %(pool_id)s, k.provider, k.user_id, %(target)s, %(now)s
+FROM unnest(%(providers)s::text[], %(users)s::text[]) WITH ORDINALITY AS k (provider, user_id, n)
+ORDER BY k.n
+"""
+_LOGIN_COLUMNS = "provider, user_id, identity_id, created_at, seq"
+_SQL_LIST_PROVIDER_LOGINS = (
+    f"SELECT {_LOGIN_COLUMNS} FROM logins"  # noqa: S608 - constant columns
+    " WHERE pool_id = %s AND provider = %s AND seq > %s ORDER BY seq LIMIT %s"
+)
+_SQL_LIST_IDENTITY_PROVIDER_LOGINS = (
+    f"SELECT {_LOGIN_COLUMNS} FROM logins"  # noqa: S608 - constant columns
+    " WHERE identity_id = %s AND pool_id = %s AND provider = %s AND seq > %s"
+    " ORDER BY seq LIMIT %s"
+)
+
+
+class _OwnersMoved(Exception):
+    """The owners of the presented logins kept changing while being locked; start again."""
+
+
+def _login(row: TupleRow) -> Login:
+    return Login(row[0], row[1], row[2], _dt(row[3]))
 
 
 class PostgresStore:
@@ -275,7 +351,9 @@ class PostgresStore:
 
     @staticmethod
     def _identity(row: TupleRow) -> Identity:
-        return Identity(row[0], row[1], _dt(row[2]), _dt(row[3]), bool(row[4]))
+        return Identity(
+            row[0], row[1], _dt(row[2]), _dt(row[3]), bool(row[4]), tuple(sorted(row[5]))
+        )
 
     async def get_identity(self, identity_id: str) -> Identity | None:
         rows = await self._fetch(
@@ -292,7 +370,7 @@ class PostgresStore:
             (pool_id, after or 0, limit + 1),
         )
         items = [self._identity(r) for r in rows[:limit]]
-        return Page(items, rows[limit - 1][5] if len(rows) > limit else None)
+        return Page(items, rows[limit - 1][6] if len(rows) > limit else None)
 
     async def delete_identities(self, account_id: str, identity_ids: Sequence[str]) -> list[str]:
         ids = list(dict.fromkeys(identity_ids))
@@ -303,6 +381,92 @@ class PostgresStore:
         rows = await self._fetch(_SQL_DELETE_IDENTITIES, {"account_id": account_id, "ids": ids})
         foreign = {r[0] for r in rows}
         return [i for i in ids if i in foreign]
+
+    # -- logins --------------------------------------------------------------------------------
+    async def link_logins(self, pool_id: str, request: LinkRequest, now: datetime) -> LinkResult:
+        attempt = 1
+        while True:
+            try:
+                async with self._pool.connection() as conn, conn.transaction():
+                    return await _link(conn, pool_id, request, now)
+            except errors.UniqueViolation as exc:
+                # Another call inserted one of the new logins first: its identity owns it now.
+                if exc.diag.constraint_name != "logins_unique" or attempt >= LINK_ATTEMPTS:
+                    raise
+            except (errors.DeadlockDetected, _OwnersMoved):
+                if attempt >= LINK_ATTEMPTS:
+                    raise
+            attempt += 1
+
+    async def remove_logins(
+        self,
+        identity_id: str,
+        *,
+        providers: Sequence[str] = (),
+        logins: Sequence[LoginKey] = (),
+        now: datetime,
+    ) -> int:
+        if not providers and not logins:
+            return 0
+        async with self._pool.connection() as conn, conn.transaction():
+            # The identity's lock orders this after (or before) any link_logins touching it.
+            await conn.execute(
+                "SELECT 1 FROM identities WHERE identity_id = %s FOR NO KEY UPDATE", (identity_id,)
+            )
+            cur = await conn.execute(
+                "DELETE FROM logins WHERE identity_id = %(id)s"
+                " AND (provider = ANY(%(names)s::text[]) OR (provider, user_id) IN"
+                " (SELECT * FROM unnest(%(providers)s::text[], %(users)s::text[])))",
+                {
+                    "id": identity_id,
+                    "names": list(providers),
+                    "providers": [k.provider for k in logins],
+                    "users": [k.user_id for k in logins],
+                },
+            )
+            removed = cur.rowcount
+            if removed:
+                await conn.execute(
+                    "UPDATE identities SET last_modified_at = %s WHERE identity_id = %s",
+                    (now, identity_id),
+                )
+            return removed
+
+    async def list_logins(self, identity_id: str) -> list[Login]:
+        rows = await self._fetch(
+            f"SELECT {_LOGIN_COLUMNS} FROM logins"  # noqa: S608 - constant columns
+            " WHERE identity_id = %s ORDER BY seq",
+            (identity_id,),
+        )
+        return [_login(r) for r in rows]
+
+    async def find_login(self, pool_id: str, login: LoginKey) -> str | None:
+        rows = await self._fetch(
+            "SELECT identity_id FROM logins WHERE pool_id = %s AND provider = %s AND user_id = %s",
+            (pool_id, login.provider, login.user_id),
+        )
+        return str(rows[0][0]) if rows else None
+
+    async def list_provider_logins(
+        self,
+        pool_id: str,
+        provider: str,
+        *,
+        identity_id: str | None,
+        after: int | None,
+        limit: int,
+    ) -> Page[Login]:
+        if identity_id is None:
+            rows = await self._fetch(
+                _SQL_LIST_PROVIDER_LOGINS, (pool_id, provider, after or 0, limit + 1)
+            )
+        else:
+            rows = await self._fetch(
+                _SQL_LIST_IDENTITY_PROVIDER_LOGINS,
+                (identity_id, pool_id, provider, after or 0, limit + 1),
+            )
+        items = [_login(r) for r in rows[:limit]]
+        return Page(items, rows[limit - 1][4] if len(rows) > limit else None)
 
     # -- OpenID token signing keys -------------------------------------------------------------
     async def create_signing_key(self, key: SigningKeyRecord) -> bool:
@@ -358,6 +522,81 @@ class PostgresStore:
         return await self._rowcount(
             "DELETE FROM signing_keys WHERE delete_after IS NOT NULL AND delete_after <= %s",
             (now,),
+        )
+
+
+async def _link(conn: Connection, pool_id: str, request: LinkRequest, now: datetime) -> LinkResult:
+    """One attempt of ``link_logins``, inside the caller's transaction."""
+    presented = list(dict.fromkeys(request.logins))
+    params: dict[str, Any] = {
+        "pool_id": pool_id,
+        "named": request.identity_id,
+        "providers": [k.provider for k in presented],
+        "users": [k.user_id for k in presented],
+    }
+    cur = await conn.execute(_SQL_LOCK_INVOLVED, params)
+    locked = {r[0]: r for r in await cur.fetchall()}
+    wanted = set(presented)
+    for _ in range(MAX_LOCK_ROUNDS):
+        cur = await conn.execute(_SQL_SNAPSHOT_LOGINS, {**params, "ids": list(locked)})
+        rows = await cur.fetchall()
+        owner_of = {key: r[0] for r in rows if (key := LoginKey(r[1], r[2])) in wanted}
+        missing = set(owner_of.values()) - locked.keys()
+        if not missing:
+            break
+        # A login changed owner (a concurrent merge) or lost it (a deleted identity) between the
+        # read and the lock: lock the new owners too, then read again.
+        cur = await conn.execute(_SQL_LOCK_IDENTITIES, {"pool_id": pool_id, "ids": sorted(missing)})
+        locked.update((r[0], r) for r in await cur.fetchall())
+    else:
+        raise _OwnersMoved
+    # The locked identities' logins cannot change now: every writer of logins locks the identity.
+    logins_of: dict[str, list[LoginKey]] = {i: [] for i in locked}
+    for r in rows:
+        if r[0] in logins_of:
+            logins_of[r[0]].append(LoginKey(r[1], r[2]))
+    states = {
+        i: IdentityState(i, _dt(r[1]), bool(r[2]), tuple(logins_of[i])) for i, r in locked.items()
+    }
+    named = None if request.identity_id is None else states.get(request.identity_id)
+    plan = plan_links(request, Snapshot({k: states[i] for k, i in owner_of.items()}, named))
+    await _apply_plan(conn, pool_id, plan, now)
+    return LinkResult(plan.target, plan.create, plan.merge, plan.logins_after)
+
+
+async def _apply_plan(conn: Connection, pool_id: str, plan: LinkPlan, now: datetime) -> None:
+    target = plan.target
+    if plan.create:
+        await conn.execute(
+            "INSERT INTO identities (identity_id, pool_id, created_at, last_modified_at, disabled)"
+            " VALUES (%s, %s, %s, %s, FALSE)",
+            (target, pool_id, now, now),
+        )
+    if plan.merge:
+        merged = list(plan.merge)
+        await conn.execute(
+            "UPDATE logins SET identity_id = %s WHERE identity_id = ANY(%s::text[])",
+            (target, merged),
+        )
+        await conn.execute(
+            "UPDATE identities SET disabled = TRUE, last_modified_at = %s"
+            " WHERE identity_id = ANY(%s::text[])",
+            (now, merged),
+        )
+    if plan.add:
+        await conn.execute(
+            _SQL_INSERT_LOGINS,
+            {
+                "pool_id": pool_id,
+                "target": target,
+                "now": now,
+                "providers": [k.provider for k in plan.add],
+                "users": [k.user_id for k in plan.add],
+            },
+        )
+    if plan.changes and not plan.create:
+        await conn.execute(
+            "UPDATE identities SET last_modified_at = %s WHERE identity_id = %s", (now, target)
         )
 
 

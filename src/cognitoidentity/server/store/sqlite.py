@@ -22,12 +22,22 @@ from typing import Any, TypeVar
 
 import orjson
 
+from cognitoidentity.server.linking import (
+    IdentityState,
+    LinkPlan,
+    LinkRequest,
+    LoginKey,
+    Snapshot,
+    plan_links,
+)
 from cognitoidentity.server.store.base import (
     AccessKey,
     Account,
     Identity,
     IdentityPool,
     LimitReached,
+    LinkResult,
+    Login,
     Page,
     PoolMutation,
     SigningKeyRecord,
@@ -50,6 +60,32 @@ def _ts(value: datetime) -> float:
 
 def _dt(value: float) -> datetime:
     return datetime.fromtimestamp(value, UTC)
+
+
+# The identity's columns, then the distinct provider names of its logins as a JSON array (one
+# indexed lookup per identity, in the same statement).
+_IDENTITY_SELECT = (
+    "SELECT identity_id, pool_id, created_at, last_modified_at, disabled,"
+    " (SELECT json_group_array(DISTINCT l.provider) FROM logins l"
+    " WHERE l.identity_id = identities.identity_id)"
+)
+_SQL_GET_IDENTITY = _IDENTITY_SELECT + " FROM identities WHERE identity_id = ?"
+_SQL_LIST_IDENTITIES = (
+    _IDENTITY_SELECT + ", seq FROM identities"
+    " WHERE pool_id = ? AND seq > ? AND (disabled = 0 OR NOT ?) ORDER BY seq LIMIT ?"
+)
+_LOGIN_COLUMNS = "provider, user_id, identity_id, created_at, seq"
+
+
+def _providers(value: str | None) -> tuple[str, ...]:
+    if not value or value == "[]":
+        return ()
+    names: list[str] = orjson.loads(value)
+    return tuple(sorted(names))
+
+
+def _login(row: Sequence[Any]) -> Login:
+    return Login(row[0], row[1], row[2], _dt(row[3]))
 
 
 def _connect(path: str) -> sqlite3.Connection:
@@ -330,27 +366,18 @@ class SqliteStore:
 
     @staticmethod
     def _identity(row: Sequence[Any]) -> Identity:
-        return Identity(row[0], row[1], _dt(row[2]), _dt(row[3]), bool(row[4]))
+        return Identity(row[0], row[1], _dt(row[2]), _dt(row[3]), bool(row[4]), _providers(row[5]))
 
     async def get_identity(self, identity_id: str) -> Identity | None:
-        rows = self._read(
-            "SELECT identity_id, pool_id, created_at, last_modified_at, disabled FROM identities"
-            " WHERE identity_id = ?",
-            (identity_id,),
-        )
+        rows = self._read(_SQL_GET_IDENTITY, (identity_id,))
         return self._identity(rows[0]) if rows else None
 
     async def list_identities(
         self, pool_id: str, *, hide_disabled: bool, after: int | None, limit: int
     ) -> Page[Identity]:
-        rows = self._read(
-            "SELECT identity_id, pool_id, created_at, last_modified_at, disabled, seq"
-            " FROM identities WHERE pool_id = ? AND seq > ? AND (disabled = 0 OR NOT ?)"
-            " ORDER BY seq LIMIT ?",
-            (pool_id, after or 0, hide_disabled, limit + 1),
-        )
+        rows = self._read(_SQL_LIST_IDENTITIES, (pool_id, after or 0, hide_disabled, limit + 1))
         items = [self._identity(r) for r in rows[:limit]]
-        return Page(items, rows[limit - 1][5] if len(rows) > limit else None)
+        return Page(items, rows[limit - 1][6] if len(rows) > limit else None)
 
     async def delete_identities(self, account_id: str, identity_ids: Sequence[str]) -> list[str]:
         ids = list(dict.fromkeys(identity_ids))
@@ -372,6 +399,91 @@ class SqliteStore:
             return foreign
 
         return await self._write(job) if ids else []
+
+    # -- logins --------------------------------------------------------------------------------
+    async def link_logins(self, pool_id: str, request: LinkRequest, now: datetime) -> LinkResult:
+        # One writer job: the writer thread runs jobs one at a time and each transaction starts
+        # with BEGIN IMMEDIATE, so nothing (in this process or another) writes between the
+        # snapshot and the plan's writes. A planner error rolls the job's savepoint back.
+        def job(conn: sqlite3.Connection) -> LinkResult:
+            plan = plan_links(request, _load_snapshot(conn, pool_id, request))
+            _apply_plan(conn, pool_id, plan, _ts(now))
+            return LinkResult(plan.target, plan.create, plan.merge, plan.logins_after)
+
+        return await self._write(job)
+
+    async def remove_logins(
+        self,
+        identity_id: str,
+        *,
+        providers: Sequence[str] = (),
+        logins: Sequence[LoginKey] = (),
+        now: datetime,
+    ) -> int:
+        if not providers and not logins:
+            return 0
+
+        def job(conn: sqlite3.Connection) -> int:
+            removed = 0
+            for provider in dict.fromkeys(providers):
+                removed += conn.execute(
+                    "DELETE FROM logins WHERE identity_id = ? AND provider = ?",
+                    (identity_id, provider),
+                ).rowcount
+            for key in dict.fromkeys(logins):
+                removed += conn.execute(
+                    "DELETE FROM logins WHERE identity_id = ? AND provider = ? AND user_id = ?",
+                    (identity_id, key.provider, key.user_id),
+                ).rowcount
+            if removed:
+                conn.execute(
+                    "UPDATE identities SET last_modified_at = ? WHERE identity_id = ?",
+                    (_ts(now), identity_id),
+                )
+            return removed
+
+        return await self._write(job)
+
+    async def list_logins(self, identity_id: str) -> list[Login]:
+        rows = self._read(
+            f"SELECT {_LOGIN_COLUMNS} FROM logins WHERE identity_id = ? ORDER BY seq",  # noqa: S608
+            (identity_id,),
+        )
+        return [_login(r) for r in rows]
+
+    async def find_login(self, pool_id: str, login: LoginKey) -> str | None:
+        rows = self._read(
+            "SELECT identity_id FROM logins WHERE pool_id = ? AND provider = ? AND user_id = ?",
+            (pool_id, login.provider, login.user_id),
+        )
+        return str(rows[0][0]) if rows else None
+
+    async def list_provider_logins(
+        self,
+        pool_id: str,
+        provider: str,
+        *,
+        identity_id: str | None,
+        after: int | None,
+        limit: int,
+    ) -> Page[Login]:
+        if identity_id is None:
+            rows = self._read(
+                f"SELECT {_LOGIN_COLUMNS} FROM logins"  # noqa: S608 - constant columns
+                " WHERE pool_id = ? AND provider = ? AND seq > ? ORDER BY seq LIMIT ?",
+                (pool_id, provider, after or 0, limit + 1),
+            )
+        else:
+            # One identity has few logins; without statistics SQLite would rather walk all of the
+            # provider's logins in the pool.
+            rows = self._read(
+                f"SELECT {_LOGIN_COLUMNS} FROM logins INDEXED BY logins_by_identity"  # noqa: S608
+                " WHERE identity_id = ? AND pool_id = ? AND provider = ? AND seq > ?"
+                " ORDER BY seq LIMIT ?",
+                (identity_id, pool_id, provider, after or 0, limit + 1),
+            )
+        items = [_login(r) for r in rows[:limit]]
+        return Page(items, rows[limit - 1][4] if len(rows) > limit else None)
 
     # -- OpenID token signing keys -------------------------------------------------------------
     async def create_signing_key(self, key: SigningKeyRecord) -> bool:
@@ -434,6 +546,70 @@ class SqliteStore:
             return cur.rowcount
 
         return await self._write(job)
+
+
+def _identity_state(
+    conn: sqlite3.Connection, pool_id: str, identity_id: str
+) -> IdentityState | None:
+    """The identity with all its logins, or None when it does not exist in ``pool_id``."""
+    row = conn.execute(
+        "SELECT created_at, disabled FROM identities WHERE identity_id = ? AND pool_id = ?",
+        (identity_id, pool_id),
+    ).fetchone()
+    if row is None:
+        return None
+    logins = conn.execute(
+        "SELECT provider, user_id FROM logins WHERE identity_id = ? ORDER BY seq", (identity_id,)
+    ).fetchall()
+    return IdentityState(
+        identity_id, _dt(row[0]), bool(row[1]), tuple(LoginKey(p, u) for p, u in logins)
+    )
+
+
+def _load_snapshot(conn: sqlite3.Connection, pool_id: str, request: LinkRequest) -> Snapshot:
+    states: dict[str, IdentityState | None] = {}
+
+    def state(identity_id: str) -> IdentityState | None:
+        if identity_id not in states:
+            states[identity_id] = _identity_state(conn, pool_id, identity_id)
+        return states[identity_id]
+
+    owners: dict[LoginKey, IdentityState] = {}
+    for key in dict.fromkeys(request.logins):
+        row = conn.execute(
+            "SELECT identity_id FROM logins WHERE pool_id = ? AND provider = ? AND user_id = ?",
+            (pool_id, key.provider, key.user_id),
+        ).fetchone()
+        owner = None if row is None else state(row[0])
+        if owner is not None:
+            owners[key] = owner
+    named = None if request.identity_id is None else state(request.identity_id)
+    return Snapshot(owners, named)
+
+
+def _apply_plan(conn: sqlite3.Connection, pool_id: str, plan: LinkPlan, now: float) -> None:
+    target = plan.target
+    if plan.create:
+        conn.execute(
+            "INSERT INTO identities (identity_id, pool_id, created_at, last_modified_at, disabled)"
+            " VALUES (?, ?, ?, ?, 0)",
+            (target, pool_id, now, now),
+        )
+    for merged in plan.merge:
+        conn.execute("UPDATE logins SET identity_id = ? WHERE identity_id = ?", (target, merged))
+        conn.execute(
+            "UPDATE identities SET disabled = 1, last_modified_at = ? WHERE identity_id = ?",
+            (now, merged),
+        )
+    conn.executemany(
+        "INSERT INTO logins (pool_id, provider, user_id, identity_id, created_at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        [(pool_id, key.provider, key.user_id, target, now) for key in plan.add],
+    )
+    if plan.changes and not plan.create:
+        conn.execute(
+            "UPDATE identities SET last_modified_at = ? WHERE identity_id = ?", (now, target)
+        )
 
 
 def _signing_key_params(key: SigningKeyRecord) -> tuple[Any, ...]:

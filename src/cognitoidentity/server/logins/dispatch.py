@@ -1,0 +1,192 @@
+"""Choosing the verifier for each ``Logins`` key of a call, and verifying them all.
+
+A key is matched against the pool, in this order:
+
+1. ``SupportedLoginProviders``: ``graph.facebook.com`` (Facebook, the value is the app id),
+   ``www.amazon.com`` (Login with Amazon, the app id), ``api.twitter.com`` (Twitter,
+   ``"<consumer key>;<consumer secret>"``), ``accounts.google.com`` (Google, the value is the
+   client id, compared with the ID token's ``azp``/``aud``), ``appleid.apple.com`` (Sign in with
+   Apple, the services or bundle id). Digits (``www.digits.com``) no longer exists: refused.
+2. A ``CognitoIdentityProviders`` ``ProviderName``: a user pool; its client ids are every
+   ``ClientId`` configured under that name.
+3. The URL, without its scheme, of one of the pool's ``OpenIdConnectProviderARNs``: found from the
+   ARN (``arn:aws:iam::<account>:oidc-provider/<url without scheme>``), or else by asking the
+   directory for each ARN's URL; the provider's URL and client ids come from the directory.
+4. One of the pool's ``SamlProviderARNs``: its metadata comes from the directory.
+
+Anything else, and a matching IAM provider the directory no longer has, is refused with
+"Token is not from a supported provider of this identity pool.". The pool's developer provider
+name is the caller's business and must not be passed here. All keys are matched first (no network);
+then every token is verified concurrently and the first failure, in time, is raised (the others
+are cancelled).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Final
+
+import httpx
+
+from cognitoidentity.server.api.cognito_identity import NotAuthorizedException
+from cognitoidentity.server.logins.amazon import AMAZON_KEY, AmazonVerifier
+from cognitoidentity.server.logins.base import (
+    UNSUPPORTED_PROVIDER,
+    LoginIdentity,
+    OidcProviderConfig,
+    ProviderDirectory,
+    Verifier,
+)
+from cognitoidentity.server.logins.facebook import FACEBOOK_KEY, FacebookVerifier
+from cognitoidentity.server.logins.http import DEFAULT_TIMEOUT_SECONDS, ProviderHttp
+from cognitoidentity.server.logins.oidc import (
+    APPLE_ISSUER,
+    GOOGLE_ISSUERS,
+    JWKS_REFETCH_INTERVAL_SECONDS,
+    JWKS_TTL_SECONDS,
+    JwksCache,
+    OidcVerifier,
+    cognito_settings,
+    oidc_settings,
+)
+from cognitoidentity.server.logins.saml import SamlVerifier
+from cognitoidentity.server.logins.twitter import TWITTER_KEY, TwitterVerifier
+from cognitoidentity.server.store.base import IdentityPool
+
+if TYPE_CHECKING:
+    from cognitoidentity.server.settings import Settings
+
+__all__ = ["APPLE_KEY", "GOOGLE_KEY", "LoginVerifier", "strip_scheme"]
+
+GOOGLE_KEY: Final = "accounts.google.com"
+APPLE_KEY: Final = "appleid.apple.com"
+_OIDC_ARN_MARKER: Final = ":oidc-provider/"
+
+
+def strip_scheme(url: str) -> str:
+    """``https://login.example.com/x/`` → ``login.example.com/x``: an OIDC provider's key."""
+    _, sep, rest = url.partition("://")
+    return (rest if sep else url).rstrip("/")
+
+
+class LoginVerifier:
+    """Verifies the ``Logins`` of a call against an identity pool.
+
+    One instance per process: it holds the HTTP client and the JWKS cache. ``http`` may be given
+    (tests inject a transport); otherwise one is made and :meth:`aclose` closes it. ``clock``
+    returns epoch seconds."""
+
+    def __init__(
+        self,
+        *,
+        directory: ProviderDirectory,
+        provider_endpoints: Mapping[str, str] | None = None,
+        http: httpx.AsyncClient | None = None,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        clock: Callable[[], float] = time.time,
+        jwks_ttl: float = JWKS_TTL_SECONDS,
+        jwks_refetch_interval: float = JWKS_REFETCH_INTERVAL_SECONDS,
+    ) -> None:
+        self.directory = directory
+        self.clock = clock
+        self._own_client = http is None
+        client = http if http is not None else httpx.AsyncClient(timeout=timeout)
+        self.http = ProviderHttp(client, provider_endpoints or {}, timeout)
+        self.jwks = JwksCache(
+            self.http, clock, ttl=jwks_ttl, refetch_interval=jwks_refetch_interval
+        )
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        directory: ProviderDirectory,
+        *,
+        http: httpx.AsyncClient | None = None,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        clock: Callable[[], float] = time.time,
+    ) -> LoginVerifier:
+        return cls(
+            directory=directory,
+            provider_endpoints=settings.provider_endpoints,
+            http=http,
+            timeout=timeout,
+            clock=clock,
+        )
+
+    async def aclose(self) -> None:
+        if self._own_client:
+            await self.http.client.aclose()
+
+    async def verify(self, pool: IdentityPool, logins: Mapping[str, str]) -> list[LoginIdentity]:
+        """The verified logins, in the order of ``logins``; raises ``NotAuthorizedException`` for
+        a bad token or an unsupported key and ``ExternalServiceException`` when a provider cannot
+        be asked."""
+        verifiers = [(await self.verifier_for(pool, key), token) for key, token in logins.items()]
+        if not verifiers:
+            return []
+        if len(verifiers) == 1:
+            verifier, token = verifiers[0]
+            return [await verifier.verify(token)]
+        tasks = [asyncio.create_task(verifier.verify(token)) for verifier, token in verifiers]
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            for task in tasks:
+                if task in done and task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]
+            return [task.result() for task in tasks]
+        finally:
+            for task in tasks:
+                task.cancel()
+
+    async def verifier_for(self, pool: IdentityPool, key: str) -> Verifier:
+        """The verifier for ``key`` in ``pool`` (see the module doc); raises
+        ``NotAuthorizedException`` "Token is not from a supported provider of this identity
+        pool." when there is none."""
+        supported = pool.supported_login_providers
+        if key in supported:
+            app = supported[key]
+            if key == FACEBOOK_KEY:
+                return FacebookVerifier(self.http, app)
+            if key == AMAZON_KEY:
+                return AmazonVerifier(self.http, app)
+            if key == TWITTER_KEY:
+                return TwitterVerifier(self.http, app, clock=self.clock)
+            if key == GOOGLE_KEY:
+                settings = oidc_settings(key, GOOGLE_ISSUERS[0], (app,), issuers=GOOGLE_ISSUERS)
+                return OidcVerifier(settings, self.jwks)
+            if key == APPLE_KEY:
+                return OidcVerifier(oidc_settings(key, APPLE_ISSUER, (app,)), self.jwks)
+            raise NotAuthorizedException(UNSUPPORTED_PROVIDER)
+        client_ids = tuple(
+            provider.client_id
+            for provider in pool.cognito_identity_providers
+            if provider.provider_name == key
+        )
+        if client_ids:
+            return OidcVerifier(cognito_settings(key, client_ids), self.jwks)
+        oidc = await self._oidc_provider(pool, key)
+        if oidc is not None:
+            arn, config = oidc
+            settings = oidc_settings(key, config.url, config.client_ids, mapping_keys=(arn, key))
+            return OidcVerifier(settings, self.jwks)
+        if key in pool.saml_provider_arns:
+            saml = await self.directory.saml_provider(pool.account_id, key)
+            if saml is not None:
+                return SamlVerifier(key, saml, clock=self.clock)
+        raise NotAuthorizedException(UNSUPPORTED_PROVIDER)
+
+    async def _oidc_provider(
+        self, pool: IdentityPool, key: str
+    ) -> tuple[str, OidcProviderConfig] | None:
+        arns = pool.openid_connect_provider_arns
+        if not arns:
+            return None
+        by_name = [arn for arn in arns if arn.partition(_OIDC_ARN_MARKER)[2] == key]
+        for arn in by_name or arns:
+            config = await self.directory.oidc_provider(pool.account_id, arn)
+            if config is not None and strip_scheme(config.url) == key:
+                return arn, config
+        return None

@@ -1,0 +1,449 @@
+"""OpenID Connect ID tokens: generic IAM OIDC providers, Google, Sign in with Apple, user pools.
+
+Checks, in order (the order decides which message a token with several faults gets):
+
+1. The value is a JWS compact serialization with a JSON header and payload. Else: "Invalid login
+   token. Not a Cognito token." for a user pool, "Invalid login token. Not a valid OpenId Connect
+   identity token." for the others (what AWS answers for a Google access token).
+2. ``iss`` is the expected issuer: ``https://`` + the ``Logins`` key for a user pool, the IAM
+   provider's URL for OIDC, ``https://accounts.google.com`` (or ``accounts.google.com``, which
+   Google also issues) and ``https://appleid.apple.com``. Else "Invalid login token. Issuer doesn't
+   match providerName".
+3. The signature: ``alg`` in :data:`ALLOWED_ALGORITHMS` (RS256/384/512, ES256/384/512; ``none``,
+   ``HS*``, ``PS*`` and ``EdDSA`` are refused), a JWKS key of the matching type (RSA, or EC on the
+   algorithm's curve; a key whose own ``alg`` differs, or whose ``use`` is not ``sig``, is never
+   used) selected by ``kid``. Else "Invalid login token. Couldn't verify signed token.".
+4. ``aud`` present ("Invalid login token. Missing a required claim: aud", AWS's answer to a user
+   pool access token), then for a user pool ``token_use`` is ``id``.
+5. The client: user pools, ``aud`` is one of the pool's ``ClientId`` for that provider; others,
+   the Developer Guide's rule "if ``azp`` is present it must be in the client IDs, otherwise
+   ``aud`` must be" (``aud`` may be a list: one member suffices). Else "Token is not from a
+   supported provider of this identity pool." (AWS's answer for a wrong user pool client and a
+   wrong Google client id).
+6. ``sub`` present; ``exp`` present and ``now < exp + skew``, else "Invalid login token. Token
+   expired: <now> >= <exp>" (epoch seconds, as AWS prints them); ``nbf`` and ``iat`` not beyond
+   ``now + skew``. The skew is :data:`~.base.CLOCK_SKEW_SECONDS` (5 minutes).
+
+Keys: discovery (``<issuer>/.well-known/openid-configuration`` → ``jwks_uri``) for OIDC, Google and
+Apple; the fixed ``https://<key>/.well-known/jwks.json`` for user pools. A JWKS is cached per
+source for :data:`JWKS_TTL_SECONDS`; a ``kid`` not in it causes one re-fetch, at most once per
+:data:`JWKS_REFETCH_INTERVAL_SECONDS` per source, so a rotation is picked up at once and a flood of
+made-up ``kid`` values costs one request a minute. Concurrent verifications share one fetch.
+
+**Not done** (documented limits): the IAM OIDC provider's certificate thumbprints are not compared;
+the TLS certificate is verified against the system trust store instead, which is what IAM itself
+does for providers whose certificate chains to a well-known root CA. A user pool's
+``ServerSideTokenCheck`` is accepted but only the signature and expiry are checked: asking the
+user pool whether the user was signed out globally or deleted needs AWS credentials for
+``AdminGetUser`` (``GetUser`` takes an access token, which a ``Logins`` entry never carries).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import orjson
+from joserfc import jws
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey, RSAKey
+
+from cognitoidentity.server.api.cognito_identity import (
+    ExternalServiceException,
+    NotAuthorizedException,
+)
+from cognitoidentity.server.logins.base import (
+    CLOCK_SKEW_SECONDS,
+    COULD_NOT_VERIFY,
+    ISSUER_MISMATCH,
+    MAX_TOKEN_CHARS,
+    NOT_A_COGNITO_TOKEN,
+    NOT_AN_OIDC_TOKEN,
+    UNSUPPORTED_PROVIDER,
+    LoginIdentity,
+    expired,
+    missing_claim,
+)
+from cognitoidentity.server.logins.http import ProviderHttp
+
+__all__ = [
+    "ALLOWED_ALGORITHMS",
+    "APPLE_ISSUER",
+    "GOOGLE_ISSUERS",
+    "JWKS_REFETCH_INTERVAL_SECONDS",
+    "JWKS_TTL_SECONDS",
+    "NOT_AN_ID_TOKEN",
+    "JwksCache",
+    "JwksSource",
+    "OidcSettings",
+    "OidcVerifier",
+    "cognito_settings",
+    "oidc_settings",
+]
+
+JWKS_TTL_SECONDS: Final = 3600.0
+"""How long a fetched JWKS (and discovery document) is used before it is fetched again."""
+JWKS_REFETCH_INTERVAL_SECONDS: Final = 60.0
+"""An unknown ``kid`` re-fetches the JWKS at most once per this interval per source."""
+ALLOWED_ALGORITHMS: Final = ("RS256", "RS384", "RS512", "ES256", "ES384", "ES512")
+_EC_CURVES: Final = {"ES256": "P-256", "ES384": "P-384", "ES512": "P-521"}
+GOOGLE_ISSUERS: Final = ("https://accounts.google.com", "accounts.google.com")
+APPLE_ISSUER: Final = "https://appleid.apple.com"
+NOT_AN_ID_TOKEN: Final = "Invalid login token. Not an ID token."  # noqa: S105
+"""**Choice**: a user pool token that has an ``aud`` but whose ``token_use`` is not ``id``."""
+
+Clock = Callable[[], float]
+"""Epoch seconds now (``time.time`` by default; tests inject their own)."""
+
+
+@dataclass(frozen=True, slots=True)
+class JwksSource:
+    """Where a provider's keys are: a discovery document or a fixed JWKS URL (exactly one)."""
+
+    discovery_url: str | None = None
+    jwks_url: str | None = None
+
+    @property
+    def cache_key(self) -> str:
+        return self.discovery_url or self.jwks_url or ""
+
+
+@dataclass(frozen=True, slots=True)
+class OidcSettings:
+    """One provider configuration of an identity pool, as the verifier needs it."""
+
+    provider: str
+    """The ``Logins`` key."""
+    issuers: tuple[str, ...]
+    """The accepted ``iss`` values."""
+    client_ids: tuple[str, ...]
+    source: JwksSource
+    mapping_keys: tuple[str, ...]
+    """For a user pool, ``("<key>:<client id>", "<key>")`` is built from the token instead."""
+    user_pool: bool = False
+
+
+def oidc_settings(
+    provider: str,
+    issuer: str,
+    client_ids: Sequence[str],
+    *,
+    mapping_keys: tuple[str, ...] = (),
+    issuers: tuple[str, ...] = (),
+) -> OidcSettings:
+    """Settings for a discovery-based provider (IAM OIDC provider, Google, Apple)."""
+    issuer = issuer.rstrip("/")
+    return OidcSettings(
+        provider=provider,
+        issuers=issuers or (issuer,),
+        client_ids=tuple(client_ids),
+        source=JwksSource(discovery_url=issuer + "/.well-known/openid-configuration"),
+        mapping_keys=mapping_keys or (provider,),
+    )
+
+
+def cognito_settings(provider: str, client_ids: Sequence[str]) -> OidcSettings:
+    """Settings for a user pool ``cognito-idp.<region>.amazonaws.com/<pool id>``."""
+    issuer = "https://" + provider
+    return OidcSettings(
+        provider=provider,
+        issuers=(issuer,),
+        client_ids=tuple(client_ids),
+        source=JwksSource(jwks_url=issuer + "/.well-known/jwks.json"),
+        mapping_keys=(provider,),
+        user_pool=True,
+    )
+
+
+# --- the JWKS cache ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Key:
+    kid: str | None
+    alg: str | None
+    key: RSAKey | ECKey
+
+
+@dataclass(slots=True)
+class _Entry:
+    keys: tuple[_Key, ...] = ()
+    fetched_at: float = float("-inf")
+
+
+@dataclass(slots=True)
+class _Discovery:
+    jwks_url: str
+    fetched_at: float
+
+
+def _parse_jwks(document: object) -> tuple[_Key, ...]:
+    """The usable signing keys of a JWKS; keys of other types or with errors are skipped."""
+    raw_keys = document.get("keys") if isinstance(document, dict) else None
+    if not isinstance(raw_keys, list):
+        raise ValueError("not a JWKS (no 'keys' list)")
+    keys: list[_Key] = []
+    for raw in raw_keys:
+        if not isinstance(raw, dict) or raw.get("use", "sig") != "sig":
+            continue
+        kid = raw.get("kid")
+        alg = raw.get("alg")
+        public = {k: v for k, v in raw.items() if k not in ("d", "p", "q", "dp", "dq", "qi")}
+        try:
+            if raw.get("kty") == "RSA":
+                key: RSAKey | ECKey = RSAKey.import_key(public)
+            elif raw.get("kty") == "EC":
+                key = ECKey.import_key(public)
+            else:
+                continue
+        except (JoseError, ValueError, TypeError):
+            continue
+        keys.append(
+            _Key(
+                kid if isinstance(kid, str) else None,
+                alg if isinstance(alg, str) else None,
+                key,
+            )
+        )
+    return tuple(keys)
+
+
+def _fits(key: _Key, alg: str, kid: str | None) -> bool:
+    if kid is not None and key.kid != kid:
+        return False
+    if key.alg is not None and key.alg != alg:
+        return False
+    if alg.startswith("RS"):
+        return isinstance(key.key, RSAKey)
+    return isinstance(key.key, ECKey) and key.key.curve_name == _EC_CURVES[alg]
+
+
+class JwksCache:
+    """Keys per source, shared by every verification of the process."""
+
+    def __init__(
+        self,
+        http: ProviderHttp,
+        clock: Clock = time.time,
+        *,
+        ttl: float = JWKS_TTL_SECONDS,
+        refetch_interval: float = JWKS_REFETCH_INTERVAL_SECONDS,
+    ) -> None:
+        self.http = http
+        self.clock = clock
+        self.ttl = ttl
+        self.refetch_interval = refetch_interval
+        self._entries: dict[str, _Entry] = {}
+        self._discovery: dict[str, _Discovery] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def keys_for(
+        self, source: JwksSource, provider: str, alg: str, kid: str | None
+    ) -> list[_Key]:
+        """The keys that may have signed a token with this ``alg`` and ``kid``: from the cache,
+        after fetching when the cache is stale or (once per interval) lacks the ``kid``."""
+        name = source.cache_key
+        entry = self._entries.get(name)
+        now = self.clock()
+        if entry is None or now - entry.fetched_at >= self.ttl:
+            entry = await self._refresh(source, provider, stale_before=now - self.ttl)
+        found = [key for key in entry.keys if _fits(key, alg, kid)]
+        if not found and self.clock() - entry.fetched_at >= self.refetch_interval:
+            entry = await self._refresh(
+                source, provider, stale_before=self.clock() - self.refetch_interval
+            )
+            found = [key for key in entry.keys if _fits(key, alg, kid)]
+        return found
+
+    async def _refresh(self, source: JwksSource, provider: str, *, stale_before: float) -> _Entry:
+        """Fetch the keys unless another task fetched them after ``stale_before`` meanwhile."""
+        name = source.cache_key
+        lock = self._locks.setdefault(name, asyncio.Lock())
+        async with lock:
+            entry = self._entries.get(name)
+            if entry is not None and entry.fetched_at > stale_before:
+                return entry
+            jwks_url = await self._jwks_url(source, provider)
+            response = await self.http.get_json(jwks_url, provider=provider)
+            if response.status != 200:
+                raise ExternalServiceException(
+                    f"Error calling {provider}: HTTP {response.status} for its JWKS"
+                )
+            try:
+                keys = _parse_jwks(response.body)
+            except ValueError as exc:
+                raise ExternalServiceException(f"Error calling {provider}: {exc}") from exc
+            entry = _Entry(keys, self.clock())
+            self._entries[name] = entry
+            return entry
+
+    async def _jwks_url(self, source: JwksSource, provider: str) -> str:
+        if source.jwks_url is not None:
+            return source.jwks_url
+        assert source.discovery_url is not None
+        cached = self._discovery.get(source.discovery_url)
+        if cached is not None and self.clock() - cached.fetched_at < self.ttl:
+            return cached.jwks_url
+        response = await self.http.get_json(source.discovery_url, provider=provider)
+        body = response.body
+        jwks_uri = body.get("jwks_uri") if isinstance(body, dict) else None
+        if response.status != 200 or not isinstance(jwks_uri, str) or not jwks_uri:
+            raise ExternalServiceException(
+                f"Error calling {provider}: no jwks_uri in its OpenID configuration"
+                f" (HTTP {response.status})"
+            )
+        self._discovery[source.discovery_url] = _Discovery(jwks_uri, self.clock())
+        return jwks_uri
+
+
+# --- the verifier -----------------------------------------------------------------------------
+
+
+def _b64json(segment: str) -> object:
+    padded = segment + "=" * (-len(segment) % 4)
+    return orjson.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    header: dict[str, Any]
+    claims: dict[str, Any] = field(default_factory=dict)
+
+
+class OidcVerifier:
+    """Verifies an ID token for one :class:`OidcSettings`."""
+
+    def __init__(self, settings: OidcSettings, cache: JwksCache) -> None:
+        self.settings = settings
+        self.cache = cache
+
+    def _malformed(self) -> NotAuthorizedException:
+        return NotAuthorizedException(
+            NOT_A_COGNITO_TOKEN if self.settings.user_pool else NOT_AN_OIDC_TOKEN
+        )
+
+    def _parse(self, token: str) -> _Parsed:
+        parts = token.split(".")
+        if len(token) > MAX_TOKEN_CHARS or len(parts) != 3 or not parts[0] or not parts[1]:
+            raise self._malformed()
+        try:
+            header = _b64json(parts[0])
+            claims = _b64json(parts[1])
+        except (ValueError, binascii.Error, UnicodeError) as exc:
+            raise self._malformed() from exc
+        if not isinstance(header, dict) or not isinstance(claims, dict):
+            raise self._malformed()
+        return _Parsed(header, claims)
+
+    async def verify(self, token: str) -> LoginIdentity:
+        settings = self.settings
+        parsed = self._parse(token)
+        if parsed.claims.get("iss") not in settings.issuers:
+            raise NotAuthorizedException(ISSUER_MISMATCH)
+        claims = await self._verified_claims(token, parsed.header)
+        # The signature holds: from here on the claims are the provider's.
+        if claims.get("iss") not in settings.issuers:
+            raise NotAuthorizedException(ISSUER_MISMATCH)
+        audiences = _audiences(claims.get("aud"))
+        if not audiences:
+            raise missing_claim("aud")
+        if settings.user_pool and claims.get("token_use") != "id":
+            raise NotAuthorizedException(NOT_AN_ID_TOKEN)
+        client_id = self._client(claims, audiences)
+        subject = claims.get("sub")
+        if not isinstance(subject, str) or not subject:
+            raise missing_claim("sub")
+        self._check_times(claims)
+        if settings.user_pool:
+            return LoginIdentity(
+                provider=settings.provider,
+                user_id=subject,
+                claims=claims,
+                amr=f"{settings.provider}:CognitoSignIn:{subject}",
+                mapping_keys=(f"{settings.provider}:{client_id}", settings.provider),
+            )
+        return LoginIdentity(
+            provider=settings.provider,
+            user_id=subject,
+            claims=claims,
+            amr=f"{settings.provider}:{subject}",
+            mapping_keys=settings.mapping_keys,
+        )
+
+    async def _verified_claims(self, token: str, header: Mapping[str, Any]) -> dict[str, Any]:
+        alg = header.get("alg")
+        kid = header.get("kid")
+        if alg not in ALLOWED_ALGORITHMS or (kid is not None and not isinstance(kid, str)):
+            raise NotAuthorizedException(COULD_NOT_VERIFY)
+        assert isinstance(alg, str)
+        keys = await self.cache.keys_for(self.settings.source, self.settings.provider, alg, kid)
+        for key in keys:
+            try:
+                signed = jws.deserialize_compact(token, key.key, algorithms=[alg])
+            except (JoseError, ValueError):
+                continue
+            try:
+                claims = orjson.loads(signed.payload)
+            except orjson.JSONDecodeError:
+                break
+            if isinstance(claims, dict):
+                return claims
+            break
+        raise NotAuthorizedException(COULD_NOT_VERIFY)
+
+    def _client(self, claims: Mapping[str, Any], audiences: tuple[str, ...]) -> str:
+        """The configured client the token was issued to (see rule 5 of the module doc)."""
+        allowed = self.settings.client_ids
+        if not self.settings.user_pool and "azp" in claims:
+            azp = claims["azp"]
+            if isinstance(azp, str) and azp in allowed:
+                return azp
+            raise NotAuthorizedException(UNSUPPORTED_PROVIDER)
+        for audience in audiences:
+            if audience in allowed:
+                return audience
+        raise NotAuthorizedException(UNSUPPORTED_PROVIDER)
+
+    def _check_times(self, claims: Mapping[str, Any]) -> None:
+        now = self.cache.clock()
+        exp = claims.get("exp")
+        if exp is None:
+            raise missing_claim("exp")
+        if not _is_number(exp):
+            raise NotAuthorizedException("Invalid login token. Invalid claim: exp")
+        if now >= exp + CLOCK_SKEW_SECONDS:
+            raise expired(int(now), int(exp))
+        horizon = now + CLOCK_SKEW_SECONDS
+        nbf = claims.get("nbf")
+        if nbf is not None:
+            if not _is_number(nbf):
+                raise NotAuthorizedException("Invalid login token. Invalid claim: nbf")
+            if nbf > horizon:
+                raise NotAuthorizedException(
+                    f"Invalid login token. Token not yet valid: {int(now)} < {int(nbf)}"
+                )
+        iat = claims.get("iat")
+        if iat is not None:
+            if not _is_number(iat):
+                raise NotAuthorizedException("Invalid login token. Invalid claim: iat")
+            if iat > horizon:
+                raise NotAuthorizedException(
+                    f"Invalid login token. Token issued in the future: {int(now)} < {int(iat)}"
+                )
+
+
+def _audiences(value: object) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,) if value else ()
+    if isinstance(value, list):
+        return tuple(item for item in value if isinstance(item, str) and item)
+    return ()
