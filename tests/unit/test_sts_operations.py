@@ -15,10 +15,12 @@ from typing import Any
 import pytest
 
 from cognitoidentity.server.api import sts as api
+from cognitoidentity.server.bootstrap import provider_directory
 from cognitoidentity.server.context import RequestContext, Runtime
 from cognitoidentity.server.credentials import CredentialVault, Session
 from cognitoidentity.server.crypto import MasterKey
 from cognitoidentity.server.errors import AccessDeniedException
+from cognitoidentity.server.logins.dispatch import LoginVerifier
 from cognitoidentity.server.operations.sts import (
     assume_role_with_web_identity,
     get_caller_identity,
@@ -88,6 +90,9 @@ def run(tmp_path: Path, body: Callable[[World], Awaitable[None]]) -> None:
             master_key=master,
             credentials=CredentialVault(master, clock),
             tokens=OpenIdTokenIssuer(keys, ISSUER, clock),
+            logins=LoginVerifier.from_settings(
+                Settings(data_dir=tmp_path), provider_directory(store)
+            ),
             clock=clock,
         )
         await store.create_account(Account(ACCOUNT, "test", T0))
@@ -121,6 +126,7 @@ def run(tmp_path: Path, body: Callable[[World], Awaitable[None]]) -> None:
         try:
             await body(World(runtime, clock))
         finally:
+            await runtime.logins.aclose()
             await store.close()
 
     asyncio.run(main())

@@ -21,7 +21,7 @@ from cognitoidentity.server.roles import VerifiedLogin
 from cognitoidentity.server.store.base import IdentityPool, LinkResult
 from cognitoidentity.server.tokens import TokenError, VerifiedToken
 
-COGNITO_TOKEN_PROVIDER = "cognito-identity.amazonaws.com"
+COGNITO_TOKEN_PROVIDER = "cognito-identity.amazonaws.com"  # noqa: S105 - a provider name
 """The ``Logins`` key under which a client presents an OpenID token of ours."""
 
 
