@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -30,6 +29,7 @@ from cognitoidentity.server.errors import (
     UnknownOperationException,
     UnsupportedOperationException,
 )
+from cognitoidentity.server.ids import RandomUuids
 from cognitoidentity.server.operations import COGNITO_IDENTITY, Handler
 from cognitoidentity.server.protocol.json_rpc import CONTENT_TYPE, JsonProtocol, load_service_model
 from cognitoidentity.server.sigv4 import HttpRequest, SigV4Verifier
@@ -106,6 +106,7 @@ class Application:
         self.mounted: Mounted | None = None
         self.cognito = JsonProtocol(load_service_model("cognito-identity"))
         self.handlers: dict[str, Handler] = dict(COGNITO_IDENTITY)
+        self._request_ids = RandomUuids()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -132,7 +133,7 @@ class Application:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
-        request_id = str(uuid.uuid4())
+        request_id = self._request_ids()
         method: str = scope["method"]
         operation = "-"
         if method == "OPTIONS":

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from cognitoidentity.server.credentials import CredentialVault
 from cognitoidentity.server.crypto import MasterKey
+from cognitoidentity.server.ids import RandomUuids
 from cognitoidentity.server.logins.dispatch import LoginVerifier
 from cognitoidentity.server.settings import Settings
 from cognitoidentity.server.sigv4 import Caller
@@ -18,10 +18,6 @@ from cognitoidentity.server.tokens import OpenIdTokenIssuer
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def _uuid4() -> str:
-    return str(uuid.uuid4())
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +34,7 @@ class Runtime:
     """Verifies the tokens of public login providers (one HTTP client and JWKS cache per process)."""
     """Issues and verifies our OpenID tokens; its ``keys`` are the signing keys (JWKS)."""
     clock: Callable[[], datetime] = field(default=_utc_now)
-    new_uuid: Callable[[], str] = field(default=_uuid4)
+    new_uuid: Callable[[], str] = field(default_factory=RandomUuids)
 
 
 @dataclass(frozen=True, slots=True)

@@ -271,7 +271,30 @@ def serialize(shape: Shape | None, value: Any) -> Any:
     every SDK including paws requires), absent members omitted."""
     if shape is None or value is None:
         return {}
+    if not _has_timestamps(shape):
+        return value  # operations build outputs of plain JSON values already
     return _out(shape, value)
+
+
+@lru_cache(maxsize=1024)
+def _has_timestamps(shape: Shape) -> bool:
+    """Whether a timestamp can occur anywhere in ``shape`` (cached per shape object)."""
+    return _find_timestamps(shape, set())
+
+
+def _find_timestamps(shape: Shape, seen: set[str]) -> bool:
+    if shape.type_name == "timestamp":
+        return True
+    if shape.name in seen:
+        return False
+    seen.add(shape.name)
+    if isinstance(shape, StructureShape):
+        return any(_find_timestamps(m, seen) for m in shape.members.values())
+    if isinstance(shape, ListShape):
+        return _find_timestamps(shape.member, seen)
+    if isinstance(shape, MapShape):
+        return _find_timestamps(shape.value, seen)
+    return False
 
 
 def _out(shape: Shape, value: Any) -> Any:

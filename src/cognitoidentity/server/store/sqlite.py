@@ -33,21 +33,34 @@ from cognitoidentity.server.linking import (
 from cognitoidentity.server.store.base import (
     AccessKey,
     Account,
+    IamOidcProvider,
+    IamSamlProvider,
     Identity,
     IdentityPool,
     LimitReached,
     LinkResult,
     Login,
+    OidcProviderMutation,
     Page,
     PoolMutation,
+    SamlProviderMutation,
     SigningKeyRecord,
 )
-from cognitoidentity.server.store.codec import dump_pool_document, pool_from_document
+from cognitoidentity.server.store.codec import (
+    dump_json_list,
+    dump_pool_document,
+    dump_tags,
+    load_json_list,
+    load_tags,
+    pool_from_document,
+)
 from cognitoidentity.server.store.migrations import load_migrations
 
 T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 10_000
+POOL_CACHE_SIZE = 1024
+"""Decoded pools kept per store, keyed by id and document text (so never stale)."""
 MAX_GROUP = 512
 """Most writes committed by one transaction; bounds the latency a single fsync can add."""
 
@@ -137,6 +150,26 @@ class _GroupCommitWriter:
                 return
 
     def _commit(self, batch: list[tuple[Job, asyncio.Future[Any]]]) -> None:
+        # Most batches succeed whole: run them without savepoints (two statements fewer a job).
+        # When a job fails, the transaction is rolled back and the batch run again with a
+        # savepoint around each job, so the failure stays the failing job's alone. Jobs only touch
+        # the database, so running one twice is safe.
+        conn = self._conn
+        outcomes: list[tuple[asyncio.Future[Any], bool, Any]] = []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for job, future in batch:
+                outcomes.append((future, True, job(conn)))
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            outcomes = self._commit_one_by_one(batch)
+        self._deliver_all(outcomes)
+
+    def _commit_one_by_one(
+        self, batch: list[tuple[Job, asyncio.Future[Any]]]
+    ) -> list[tuple[asyncio.Future[Any], bool, Any]]:
         outcomes: list[tuple[asyncio.Future[Any], bool, Any]] = []
         conn = self._conn
         try:
@@ -157,6 +190,10 @@ class _GroupCommitWriter:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             outcomes = [(future, False, exc) for _, future in batch]
+        return outcomes
+
+    @staticmethod
+    def _deliver_all(outcomes: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
         by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, Any]]] = {}
         for outcome in outcomes:
             by_loop.setdefault(outcome[0].get_loop(), []).append(outcome)
@@ -185,6 +222,7 @@ class SqliteStore:
         self._migrate()
         self._reader = _connect(self.path)
         self._writer = _GroupCommitWriter(self.path)
+        self._pools: dict[tuple[str, str], IdentityPool] = {}
 
     def _migrate(self) -> None:
         conn = _connect(self.path)
@@ -298,9 +336,17 @@ class SqliteStore:
 
         await self._write(job)
 
-    @staticmethod
-    def _pool(row: Sequence[Any]) -> IdentityPool:
-        return pool_from_document(row[0], row[1], _dt(row[2]), row[3])
+    def _pool(self, row: Sequence[Any]) -> IdentityPool:
+        # Decoding a pool's JSON document costs more than reading its row; a pool whose document
+        # has not changed is the same (immutable) record, so the decoded one is kept.
+        key = (row[0], row[3])
+        pool = self._pools.get(key)
+        if pool is None:
+            pool = pool_from_document(row[0], row[1], _dt(row[2]), row[3])
+            if len(self._pools) >= POOL_CACHE_SIZE:
+                self._pools.clear()
+            self._pools[key] = pool
+        return pool
 
     async def get_pool(self, pool_id: str) -> IdentityPool | None:
         rows = self._read(
@@ -546,6 +592,182 @@ class SqliteStore:
             return cur.rowcount
 
         return await self._write(job)
+
+    # -- IAM identity providers ----------------------------------------------------------------
+    async def create_oidc_provider(self, provider: IamOidcProvider) -> bool:
+        params = (
+            provider.arn,
+            provider.account_id,
+            provider.url,
+            dump_json_list(provider.client_ids),
+            dump_json_list(provider.thumbprints),
+            dump_tags(provider.tags),
+            _ts(provider.created_at),
+        )
+
+        def job(conn: sqlite3.Connection) -> bool:
+            cur = conn.execute(
+                "INSERT INTO iam_oidc_providers (arn, account_id, url, client_ids, thumbprints,"
+                " tags, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                params,
+            )
+            return cur.rowcount == 1
+
+        return await self._write(job)
+
+    async def get_oidc_provider(self, account_id: str, arn: str) -> IamOidcProvider | None:
+        rows = self._read(
+            f"SELECT {_OIDC_COLUMNS} FROM iam_oidc_providers"  # noqa: S608 - constant columns
+            " WHERE arn = ? AND account_id = ?",
+            (arn, account_id),
+        )
+        return _oidc_provider(rows[0]) if rows else None
+
+    async def list_oidc_providers(self, account_id: str) -> list[IamOidcProvider]:
+        rows = self._read(
+            f"SELECT {_OIDC_COLUMNS} FROM iam_oidc_providers"  # noqa: S608 - constant columns
+            " WHERE account_id = ? ORDER BY arn",
+            (account_id,),
+        )
+        return [_oidc_provider(r) for r in rows]
+
+    async def update_oidc_provider(
+        self, account_id: str, arn: str, mutate: OidcProviderMutation
+    ) -> IamOidcProvider | None:
+        def job(conn: sqlite3.Connection) -> IamOidcProvider | None:
+            row = conn.execute(
+                f"SELECT {_OIDC_COLUMNS} FROM iam_oidc_providers"  # noqa: S608 - constant columns
+                " WHERE arn = ? AND account_id = ?",
+                (arn, account_id),
+            ).fetchone()
+            if row is None:
+                return None
+            new = mutate(_oidc_provider(row))
+            conn.execute(
+                "UPDATE iam_oidc_providers SET client_ids = ?, thumbprints = ?, tags = ?"
+                " WHERE arn = ?",
+                (
+                    dump_json_list(new.client_ids),
+                    dump_json_list(new.thumbprints),
+                    dump_tags(new.tags),
+                    arn,
+                ),
+            )
+            return new
+
+        return await self._write(job)
+
+    async def delete_oidc_provider(self, account_id: str, arn: str) -> bool:
+        def job(conn: sqlite3.Connection) -> bool:
+            cur = conn.execute(
+                "DELETE FROM iam_oidc_providers WHERE arn = ? AND account_id = ?",
+                (arn, account_id),
+            )
+            return cur.rowcount == 1
+
+        return await self._write(job)
+
+    async def create_saml_provider(self, provider: IamSamlProvider) -> bool:
+        params = (
+            provider.arn,
+            provider.account_id,
+            provider.name,
+            provider.metadata_document,
+            dump_tags(provider.tags),
+            _ts(provider.created_at),
+            None if provider.valid_until is None else _ts(provider.valid_until),
+        )
+
+        def job(conn: sqlite3.Connection) -> bool:
+            # ON CONFLICT without a target: the ARN and the case-blind name index both count.
+            cur = conn.execute(
+                "INSERT INTO iam_saml_providers (arn, account_id, name, metadata_document, tags,"
+                " created_at, valid_until) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                params,
+            )
+            return cur.rowcount == 1
+
+        return await self._write(job)
+
+    async def get_saml_provider(self, account_id: str, arn: str) -> IamSamlProvider | None:
+        rows = self._read(
+            f"SELECT {_SAML_COLUMNS} FROM iam_saml_providers"  # noqa: S608 - constant columns
+            " WHERE arn = ? AND account_id = ?",
+            (arn, account_id),
+        )
+        return _saml_provider(rows[0]) if rows else None
+
+    async def list_saml_providers(self, account_id: str) -> list[IamSamlProvider]:
+        rows = self._read(
+            f"SELECT {_SAML_COLUMNS} FROM iam_saml_providers"  # noqa: S608 - constant columns
+            " WHERE account_id = ? ORDER BY arn",
+            (account_id,),
+        )
+        return [_saml_provider(r) for r in rows]
+
+    async def update_saml_provider(
+        self, account_id: str, arn: str, mutate: SamlProviderMutation
+    ) -> IamSamlProvider | None:
+        def job(conn: sqlite3.Connection) -> IamSamlProvider | None:
+            row = conn.execute(
+                f"SELECT {_SAML_COLUMNS} FROM iam_saml_providers"  # noqa: S608 - constant columns
+                " WHERE arn = ? AND account_id = ?",
+                (arn, account_id),
+            ).fetchone()
+            if row is None:
+                return None
+            new = mutate(_saml_provider(row))
+            conn.execute(
+                "UPDATE iam_saml_providers SET metadata_document = ?, tags = ?, valid_until = ?"
+                " WHERE arn = ?",
+                (
+                    new.metadata_document,
+                    dump_tags(new.tags),
+                    None if new.valid_until is None else _ts(new.valid_until),
+                    arn,
+                ),
+            )
+            return new
+
+        return await self._write(job)
+
+    async def delete_saml_provider(self, account_id: str, arn: str) -> bool:
+        def job(conn: sqlite3.Connection) -> bool:
+            cur = conn.execute(
+                "DELETE FROM iam_saml_providers WHERE arn = ? AND account_id = ?",
+                (arn, account_id),
+            )
+            return cur.rowcount == 1
+
+        return await self._write(job)
+
+
+_OIDC_COLUMNS = "arn, account_id, url, created_at, client_ids, thumbprints, tags"
+_SAML_COLUMNS = "arn, account_id, name, metadata_document, created_at, valid_until, tags"
+
+
+def _oidc_provider(row: Sequence[Any]) -> IamOidcProvider:
+    return IamOidcProvider(
+        row[0],
+        row[1],
+        row[2],
+        _dt(row[3]),
+        load_json_list(row[4]),
+        load_json_list(row[5]),
+        load_tags(row[6]),
+    )
+
+
+def _saml_provider(row: Sequence[Any]) -> IamSamlProvider:
+    return IamSamlProvider(
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        _dt(row[4]),
+        None if row[5] is None else _dt(row[5]),
+        load_tags(row[6]),
+    )
 
 
 def _identity_state(
