@@ -1,15 +1,18 @@
-"""Throughput benchmark: our server against moto_server, and against the bare store insert rate.
+"""Throughput benchmark: our server against moto_server, and against bare reference rates.
 
     .venv/bin/python bench/run.py [--duration S] [--connections N] [--store sqlite|postgresql]
-                                  [--only ours|moto] [--profile]
+                                  [--only ours|moto] [--scenarios NAMES|GROUPS] [--profile]
 
 Load comes from wrk (one thread, so one of the two cores is left for the server) driven by a
 generated Lua script per scenario; each request is built once here, SigV4-signed with botocore where
-the operation is signed (valid 15 minutes, and replayable), and replayed by wrk as is. See
-bench/README.md for what the figures mean and the targets.
+the operation is signed (valid 15 minutes, and replayable), and replayed by wrk as is. The reference
+rates are measured here, single-threaded, once the servers have stopped: the store's one-row
+commits, RS512 signing with ``cryptography`` (what our tokens cost), RS256 verification with the
+library our OIDC login verifier uses. The OIDC logins scenarios use an OpenID provider served by this
+script on loopback. See bench/README.md for what the figures mean and the targets.
 
 To add a scenario, add one entry to SCENARIOS: the operation, whether it is signed, and how its
-request body is made from the fixture (the pool and identity set up in each server).
+request body is made from the fixture (the pools, identities and logins set up in each server).
 """
 
 from __future__ import annotations
@@ -27,14 +30,16 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from http.client import HTTPConnection
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -44,6 +49,7 @@ ROOT = BENCH.parent
 VENV_BIN = ROOT / ".venv" / "bin"
 RESULTS = BENCH / "results"
 REPORT_LUA = BENCH / "wrk_report.lua"
+OIDC_VERIFIER_SOURCE = ROOT / "src" / "cognitoidentity" / "server" / "logins" / "oidc.py"
 
 REGION = "us-east-1"
 ACCOUNT = "000000000000"
@@ -52,23 +58,55 @@ TARGET_PREFIX = "AWSCognitoIdentityService."
 CONTENT_TYPE = "application/x-amz-json-1.1"
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
+DEVELOPER_PROVIDER = "login.bench.example"
+"""The pools' DeveloperProviderName."""
+DEVELOPER_USER = "bench-developer-user"
+"""The developer user identifier, registered once at set-up and then replayed."""
+OIDC_CLIENT_ID = "bench-client"
+OIDC_SUBJECT = "bench-oidc-user"
+ID_TOKEN_LIFETIME = 24 * 3600
+"""The bench's ID token outlives any run (exp is checked by the server at every call)."""
+ROLES = {
+    "authenticated": f"arn:aws:iam::{ACCOUNT}:role/BenchAuthenticated",
+    "unauthenticated": f"arn:aws:iam::{ACCOUNT}:role/BenchUnauthenticated",
+}
+
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
 OTHER_LOAD_WARNING = 0.15
 """Cores kept busy by other processes during a run above which the report warns."""
 MAX_BARE_INSERTS = 50_000_000
 """Upper bound on the bare insert loop besides its time limit."""
+MAX_JWKS_FETCHES_DURING_LOAD = 1
+"""The OIDC logins scenarios pass their JWKS check when the provider saw at most this many JWKS
+requests during a scenario's load (warm-up and measured runs): the keys are cached, not fetched per
+call (one fetch is allowed for a cache expiry falling inside the run)."""
 
 
 # -- scenarios ---------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class Fixture:
-    """What each server is given before the load: one pool (unauthenticated identities allowed)
-    and one identity in it."""
+    """What each server is given before the load.
+
+    - ``pool_id``: a pool allowing unauthenticated identities, with ``DeveloperProviderName``
+      :data:`DEVELOPER_PROVIDER` and the :data:`ROLES` (SetIdentityPoolRoles; moto has no such
+      operation and goes without); ``identity_id``: one unauthenticated identity in it; the
+      developer user :data:`DEVELOPER_USER` registered once (GetOpenIdTokenForDeveloperIdentity).
+    - OIDC logins (only when a ``logins`` scenario is selected): ``oidc_pool_id``, a pool naming an
+      IAM OIDC provider created on the server for the bench's own provider, the :data:`ROLES`;
+      ``login_key`` (the provider's URL without scheme), ``id_token`` (minted by the bench) and
+      ``login_identity_id``, the identity GetId gave for that login at set-up.
+      ``logins_problem`` says why these are missing (the scenarios then read ``n/a``).
+    """
 
     pool_id: str
     identity_id: str
     region: str = REGION
+    oidc_pool_id: str = ""
+    login_key: str = ""
+    id_token: str = ""
+    login_identity_id: str = ""
+    logins_problem: str | None = "needs a logins scenario selected"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,14 +114,25 @@ class Scenario:
     name: str
     signed: bool
     body: Callable[[Fixture], dict[str, Any]]
+    group: str = "identities"
+    """For ``--scenarios``, which takes scenario names and group names."""
+    action: str | None = None
+    """The operation (X-Amz-Target), when it is not ``name``."""
     vs_moto_target: float | None = 20.0
-    """ours / moto req/s must reach this (None: no target)."""
-    vs_bare_insert_target: float | None = None
-    """ours req/s / bare store inserts/s must reach this (None: no target)."""
+    """ours / moto req/s must reach this (None: the ratio is printed for information only)."""
+    vs_bare: tuple[str, float] | None = None
+    """(reference, target): ours req/s / that bare rate (:data:`BARE_REFERENCES`) must reach the
+    target (None: no such ratio)."""
+    needs: Callable[[Fixture], str | None] | None = None
+    """Why the scenario cannot run with this fixture (None: it can)."""
 
     @property
     def operation(self) -> str:
-        return self.name
+        return self.action or self.name
+
+
+def _logins(f: Fixture) -> dict[str, str]:
+    return {f.login_key: f.id_token}
 
 
 SCENARIOS: list[Scenario] = [
@@ -92,12 +141,59 @@ SCENARIOS: list[Scenario] = [
         "GetId",
         signed=False,
         body=lambda f: {"IdentityPoolId": f.pool_id},
-        vs_bare_insert_target=0.70,
+        vs_bare=("insert", 0.70),
     ),
     # Signed read: SigV4 verification plus one pool lookup.
     Scenario("DescribeIdentityPool", signed=True, body=lambda f: {"IdentityPoolId": f.pool_id}),
-    # Later, e.g.:
-    # Scenario("GetOpenIdToken", signed=False, body=lambda f: {"IdentityId": f.identity_id}),
+    # Unsigned; an RS512 token for the unauthenticated identity: one RSA-2048 signature per call.
+    # moto answers a random string, not a JWT: its rate is for information.
+    Scenario(
+        "GetOpenIdToken",
+        group="tokens",
+        signed=False,
+        body=lambda f: {"IdentityId": f.identity_id},
+        vs_moto_target=None,
+        vs_bare=("sign", 0.70),
+    ),
+    # Unsigned; sealed temporary credentials for the unauthenticated role (no JWT on this path).
+    Scenario(
+        "GetCredentialsForIdentity",
+        group="tokens",
+        signed=False,
+        body=lambda f: {"IdentityId": f.identity_id},
+    ),
+    # Signed; the developer user is registered at set-up, so this finds its identity and signs a
+    # token. moto answers a random string: for information.
+    Scenario(
+        "GetOpenIdTokenForDeveloperIdentity",
+        group="developer",
+        signed=True,
+        body=lambda f: {"IdentityPoolId": f.pool_id, "Logins": {DEVELOPER_PROVIDER: DEVELOPER_USER}},
+        vs_moto_target=None,
+        vs_bare=("sign", 0.60),
+    ),
+    # Unsigned, with an OIDC ID token of the bench's provider (RS256) for the identity it already
+    # has: one signature verification (keys cached) plus the login lookup. moto ignores Logins.
+    Scenario(
+        "GetId+oidc",
+        action="GetId",
+        group="logins",
+        signed=False,
+        body=lambda f: {"IdentityPoolId": f.oidc_pool_id, "Logins": _logins(f)},
+        vs_moto_target=None,
+        vs_bare=("verify", 0.35),
+        needs=lambda f: f.logins_problem,
+    ),
+    # The same verification, then credentials for the authenticated role.
+    Scenario(
+        "GetCredentialsForIdentity+oidc",
+        action="GetCredentialsForIdentity",
+        group="logins",
+        signed=False,
+        body=lambda f: {"IdentityId": f.login_identity_id, "Logins": _logins(f)},
+        vs_bare=("verify", 0.35),
+        needs=lambda f: f.logins_problem,
+    ),
 ]
 
 
@@ -188,12 +284,12 @@ class Server:
         except OSError:
             return "(no log)"
 
-    def client(self) -> Any:
+    def client(self, service: str = "cognito-identity") -> Any:
         import boto3
         from botocore.config import Config
 
         return boto3.client(
-            "cognito-identity",
+            service,
             endpoint_url=self.url,
             region_name=REGION,
             aws_access_key_id=self.access_key_id,
@@ -201,13 +297,70 @@ class Server:
             config=Config(retries={"max_attempts": 1, "mode": "standard"}),
         )
 
-    def fixture(self) -> Fixture:
+    def set_roles(self, client: Any, pool_id: str) -> None:
+        """SetIdentityPoolRoles; moto has no such operation (its GetCredentialsForIdentity needs
+        none), so there a refusal is ignored."""
+        try:
+            client.set_identity_pool_roles(IdentityPoolId=pool_id, Roles=ROLES)
+        except Exception:
+            if self.kind == "ours":
+                raise
+
+    def fixture(self, provider: OidcProvider | None) -> Fixture:
+        """The pools and identities every scenario needs (see :class:`Fixture`); the OIDC logins
+        part only with a ``provider`` (a logins scenario is selected)."""
         client = self.client()
         pool = client.create_identity_pool(
-            IdentityPoolName="bench", AllowUnauthenticatedIdentities=True
+            IdentityPoolName="bench",
+            AllowUnauthenticatedIdentities=True,
+            DeveloperProviderName=DEVELOPER_PROVIDER,
         )
-        identity = client.get_id(IdentityPoolId=pool["IdentityPoolId"])
-        return Fixture(pool["IdentityPoolId"], identity["IdentityId"])
+        pool_id = pool["IdentityPoolId"]
+        self.set_roles(client, pool_id)
+        identity = client.get_id(IdentityPoolId=pool_id)
+        # Register the developer user once: the scenario then finds its identity.
+        client.get_open_id_token_for_developer_identity(
+            IdentityPoolId=pool_id, Logins={DEVELOPER_PROVIDER: DEVELOPER_USER}
+        )
+        fixture = Fixture(pool_id, identity["IdentityId"])
+        if provider is None:
+            return fixture
+        return replace(fixture, **self.oidc_fixture(client, provider))
+
+    def oidc_fixture(self, client: Any, provider: OidcProvider) -> dict[str, Any]:
+        """An IAM OIDC provider for ``provider`` (through our IAM endpoint; moto's pool just names
+        an ARN, it never verifies logins), a pool naming it, and the identity of the bench's login.
+        When a step fails on our server, ``logins_problem`` says which."""
+        if self.kind == "ours":
+            try:
+                arn = self.client("iam").create_open_id_connect_provider(
+                    Url=provider.url, ClientIDList=[OIDC_CLIENT_ID]
+                )["OpenIDConnectProviderArn"]
+            except Exception as exc:
+                return {"logins_problem": f"needs IAM CreateOpenIDConnectProvider ({exc})"}
+        else:
+            arn = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{provider.login_key}"
+        try:
+            pool = client.create_identity_pool(
+                IdentityPoolName="bench_oidc",
+                AllowUnauthenticatedIdentities=False,
+                OpenIdConnectProviderARNs=[arn],
+            )
+            self.set_roles(client, pool["IdentityPoolId"])
+        except Exception as exc:
+            return {"logins_problem": f"needs a pool naming an IAM OIDC provider ({exc})"}
+        logins = {provider.login_key: provider.id_token}
+        try:
+            identity = client.get_id(IdentityPoolId=pool["IdentityPoolId"], Logins=logins)
+        except Exception as exc:
+            return {"logins_problem": f"needs OIDC login verification (GetId with Logins: {exc})"}
+        return {
+            "oidc_pool_id": pool["IdentityPoolId"],
+            "login_key": provider.login_key,
+            "id_token": provider.id_token,
+            "login_identity_id": identity["IdentityId"],
+            "logins_problem": None,
+        }
 
 
 def base_env() -> dict[str, str]:
@@ -254,6 +407,138 @@ def moto(work: Path) -> Server:
         "/moto-api/",
         work / "moto.log",
     )
+
+
+# -- the bench's OpenID provider ------------------------------------------------------------------
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def compact_json(value: object) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+def new_rsa_key() -> Any:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def sign_jwt(private_key: Any, alg: str, header: dict[str, Any], claims: dict[str, Any]) -> str:
+    """A JWS compact serialization, RS256/RS384/RS512 (PKCS#1 v1.5), signed with ``cryptography``."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    digest = {"RS256": hashes.SHA256(), "RS384": hashes.SHA384(), "RS512": hashes.SHA512()}[alg]
+    signing_input = b64url(compact_json({**header, "alg": alg})) + "." + b64url(compact_json(claims))
+    signature = private_key.sign(signing_input.encode(), padding.PKCS1v15(), digest)
+    return signing_input + "." + b64url(signature)
+
+
+class OidcProvider:
+    """An OpenID provider on loopback, served by this process (a thread): the discovery document
+    at ``/.well-known/openid-configuration`` and a JWKS with one RSA-2048 key the bench owns at
+    ``/jwks.json``. It counts the requests it answers, per path, so that the report can say how
+    often the server fetched them. ``id_token`` is one RS256 ID token minted with that key:
+    ``iss`` the provider URL, ``aud`` :data:`OIDC_CLIENT_ID`, valid :data:`ID_TOKEN_LIFETIME`."""
+
+    KID = "bench-oidc-key-1"
+    DISCOVERY_PATH = "/.well-known/openid-configuration"
+    JWKS_PATH = "/jwks.json"
+
+    def __init__(self) -> None:
+        self.private_key = new_rsa_key()
+        numbers = self.private_key.public_key().public_numbers()
+        self.jwk = {
+            "kty": "RSA",
+            "kid": self.KID,
+            "use": "sig",
+            "alg": "RS256",
+            "n": b64url(numbers.n.to_bytes((numbers.n.bit_length() + 7) // 8, "big")),
+            "e": b64url(numbers.e.to_bytes((numbers.e.bit_length() + 7) // 8, "big")),
+        }
+        self.counts: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self.port: int = self._server.server_address[1]
+        now = int(time.time())
+        self.id_token = sign_jwt(
+            self.private_key,
+            "RS256",
+            {"typ": "JWT", "kid": self.KID},
+            {
+                "iss": self.url,
+                "sub": OIDC_SUBJECT,
+                "aud": OIDC_CLIENT_ID,
+                "iat": now,
+                "exp": now + ID_TOKEN_LIFETIME,
+                "email": "bench@example.com",
+                "email_verified": True,
+            },
+        )
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def login_key(self) -> str:
+        """The ``Logins`` key: the provider's URL without its scheme."""
+        return f"127.0.0.1:{self.port}"
+
+    def documents(self) -> dict[str, bytes]:
+        discovery = {
+            "issuer": self.url,
+            "jwks_uri": self.url + self.JWKS_PATH,
+            "authorization_endpoint": self.url + "/authorize",
+            "response_types_supported": ["id_token"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+        }
+        return {
+            self.DISCOVERY_PATH: compact_json(discovery),
+            self.JWKS_PATH: compact_json({"keys": [self.jwk]}),
+        }
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        provider = self
+        documents = self.documents()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                path = self.path.split("?", 1)[0]
+                body = documents.get(path)
+                with provider._lock:
+                    provider.counts[path if body is not None else "other"] += 1
+                self.send_response(200 if body is not None else 404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body or b"")))
+                self.end_headers()
+                self.wfile.write(body or b"")
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        return Handler
+
+    def snapshot(self) -> dict[str, int]:
+        """Requests answered so far: ``discovery``, ``jwks`` and ``other``."""
+        with self._lock:
+            return {
+                "discovery": self.counts[self.DISCOVERY_PATH],
+                "jwks": self.counts[self.JWKS_PATH],
+                "other": self.counts["other"],
+            }
+
+    def __enter__(self) -> OidcProvider:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
 
 
 # -- requests and wrk --------------------------------------------------------------------------
@@ -521,10 +806,22 @@ BARE_POOL = "us-east-1:00000000-0000-4000-8000-000000000000"
 
 @dataclass
 class BareResult:
-    store: str
-    inserts: int
+    """One single-threaded loop of this process, run when the servers have stopped."""
+
+    reference: str
+    """``insert``, ``sign``, ``verify`` (what scenarios compare with) or ``verify-cryptography``."""
+    label: str
+    count: int
     duration_s: float
     rate: float
+
+
+BARE_REFERENCES = {
+    "insert": "bare insert (1/txn)",
+    "sign": "bare RS512 sign",
+    "verify": "bare RS256 verify",
+}
+"""The references a scenario's ``vs_bare`` can name, as the report labels them."""
 
 
 def bare_insert_sqlite(path: Path, seconds: float) -> BareResult:
@@ -558,7 +855,7 @@ def bare_insert_sqlite(path: Path, seconds: float) -> BareResult:
         elapsed = time.perf_counter() - started
     finally:
         conn.close()
-    return BareResult("sqlite", count, elapsed, count / elapsed)
+    return BareResult("insert", "sqlite", count, elapsed, count / elapsed)
 
 
 def bare_insert_postgres(url: str, seconds: float) -> BareResult:
@@ -587,7 +884,84 @@ def bare_insert_postgres(url: str, seconds: float) -> BareResult:
         elapsed = time.perf_counter() - started
     finally:
         conn.close()
-    return BareResult("postgresql", count, elapsed, count / elapsed)
+    return BareResult("insert", "postgresql", count, elapsed, count / elapsed)
+
+
+def bare_sign(seconds: float) -> BareResult:
+    """RS512 signatures of a JWT-sized signing input (the header and claims of one of our
+    GetOpenIdToken tokens) with a fresh RSA-2048 key: ``cryptography``, PKCS#1 v1.5 + SHA-512,
+    what our token issuer does per token."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    key = new_rsa_key()
+    now = int(time.time())
+    identity = f"{REGION}:{uuid.uuid4()}"
+    header = {"kid": b64url(secrets.token_bytes(32)), "typ": "JWS", "alg": "RS512"}
+    claims = {
+        "sub": identity,
+        "aud": f"{REGION}:{uuid.uuid4()}",
+        "amr": ["unauthenticated"],
+        "iss": "http://127.0.0.1:65535",
+        "exp": now + 600,
+        "iat": now,
+    }
+    signing_input = (b64url(compact_json(header)) + "." + b64url(compact_json(claims))).encode()
+    pkcs1v15, sha512 = padding.PKCS1v15(), hashes.SHA512()
+    count = 0
+    started = time.perf_counter()
+    deadline = started + seconds
+    while time.perf_counter() < deadline:
+        key.sign(signing_input, pkcs1v15, sha512)
+        count += 1
+    elapsed = time.perf_counter() - started
+    return BareResult("sign", "cryptography", count, elapsed, count / elapsed)
+
+
+def oidc_verifier_library() -> str:
+    """``joserfc`` when our OIDC login verifier checks signatures with joserfc's ``jws``, else
+    ``cryptography`` (read from its source, since it may change)."""
+    try:
+        source = OIDC_VERIFIER_SOURCE.read_text()
+    except OSError:
+        return "joserfc"
+    return "joserfc" if "from joserfc import jws" in source else "cryptography"
+
+
+def bare_verify(seconds: float, provider: OidcProvider, library: str) -> BareResult:
+    """Verifications of the bench's ID token (RS256, RSA-2048) against its public key, with
+    ``library``: ``joserfc`` as our OIDC verifier calls it (``jws.deserialize_compact`` with an
+    imported ``RSAKey``, which parses the token too), or bare ``cryptography`` (PKCS#1 v1.5 +
+    SHA-256 over the signing input, the token split beforehand)."""
+    token = provider.id_token
+    count = 0
+    if library == "joserfc":
+        from joserfc import jws
+        from joserfc.jwk import RSAKey
+
+        key = RSAKey.import_key(provider.jwk)
+        algorithms = ["RS256"]
+        started = time.perf_counter()
+        deadline = started + seconds
+        while time.perf_counter() < deadline:
+            jws.deserialize_compact(token, key, algorithms=algorithms)
+            count += 1
+    else:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        public = provider.private_key.public_key()
+        signing_input, _, signature = token.rpartition(".")
+        data = signing_input.encode()
+        raw = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
+        pkcs1v15, sha256 = padding.PKCS1v15(), hashes.SHA256()
+        started = time.perf_counter()
+        deadline = started + seconds
+        while time.perf_counter() < deadline:
+            public.verify(raw, data, pkcs1v15, sha256)
+            count += 1
+    elapsed = time.perf_counter() - started
+    return BareResult("verify", library, count, elapsed, count / elapsed)
 
 
 @contextmanager
@@ -615,20 +989,41 @@ class Measured:
     server: str
     result: WrkResult | None = None
     failure: str | None = None
+    skipped: str | None = None
+    """Why the scenario could not run here ("needs ..."): not a failure."""
     cpu: CpuUse | None = None
     attempts: list[float] = field(default_factory=list)
     """req/s of every measured run (--repeat); ``result`` is the fastest."""
+    provider_requests: dict[str, int] | None = None
+    """OIDC logins scenarios: requests the bench's provider answered during the load (warm-up
+    and measured runs), and ``before``: what it had answered until then (set-up included)."""
     profile: dict[str, Any] | None = None
 
 
-def measure_server(server: Server, args: argparse.Namespace, scripts: Path) -> list[Measured]:
+def measure_server(
+    server: Server,
+    args: argparse.Namespace,
+    scripts: Path,
+    provider: OidcProvider | None,
+    unavailable: dict[str, str],
+) -> list[Measured]:
+    """Every selected scenario on ``server``. ``unavailable`` maps the scenarios our server could
+    not run to why: moto skips those too (ours runs first), and ours adds to it."""
     out: list[Measured] = []
     print(f"== {server.label}: starting on {server.url}", flush=True)
     server.start()
-    fixture = server.fixture()
+    fixture = server.fixture(provider)
     for scenario in selected_scenarios(args):
         row = Measured(scenario.name, server.kind)
         out.append(row)
+        missing = scenario.needs(fixture) if scenario.needs else None
+        missing = missing or unavailable.get(scenario.name)
+        if missing:
+            row.skipped = missing
+            if server.kind == "ours":
+                unavailable[scenario.name] = missing
+            print(f"   {scenario.name}: n/a: {missing}", flush=True)
+            continue
         headers, body = build_request(server, scenario, fixture)
         status, answer = http(server.port, "POST", "/", headers, body)
         if not 200 <= status < 300:
@@ -638,6 +1033,8 @@ def measure_server(server: Server, args: argparse.Namespace, scripts: Path) -> l
         script = scripts / f"{server.kind}-{scenario.name}.lua"
         write_script(script, headers, body)
         wrk = dict(connections=args.connections, threads=args.threads, timeout=args.timeout)
+        counting = provider is not None and scenario.group == "logins" and server.kind == "ours"
+        before = provider.snapshot() if counting and provider else None
         if args.warmup > 0:
             run_wrk(server.url, script, seconds=args.warmup, **wrk)
         database = "postgres" if server.kind == "ours" and args.store == "postgresql" else None
@@ -661,6 +1058,17 @@ def measure_server(server: Server, args: argparse.Namespace, scripts: Path) -> l
         )
         if r.errors and r.detail.get("sample"):
             print(f"     first non-2xx: {r.detail['sample']}", flush=True)
+        if before is not None and provider is not None:
+            after = provider.snapshot()
+            row.provider_requests = {k: after[k] - before[k] for k in after}
+            row.provider_requests["before"] = before["discovery"] + before["jwks"]
+            print(
+                f"   {scenario.name}: the OIDC provider answered, during the load,"
+                f" {row.provider_requests['discovery']} discovery and"
+                f" {row.provider_requests['jwks']} JWKS requests (before it:"
+                f" {before['discovery']} discovery, {before['jwks']} JWKS)",
+                flush=True,
+            )
         if args.profile and server.kind == "ours":
             row.profile = profile_run(server, script, args, scripts / f"{scenario.name}.collapsed")
     return out

@@ -6,6 +6,7 @@ model changes; never edit the output by hand.
 
     python scripts/generate_api.py cognito-identity
     python scripts/generate_api.py sts
+    python scripts/generate_api.py iam
 """
 
 from __future__ import annotations

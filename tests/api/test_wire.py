@@ -224,13 +224,3 @@ def test_public_operation_accepts_signed_and_unsigned(
     # A signature that is present must be right, even on a public operation.
     wrong = Credentials(account.account_id, account.access_key_id, "wrong")
     assert_error(call(server.url, "GetId", body, wrong), "InvalidSignatureException")
-
-
-def test_operation_not_built_yet_answers_json(server: ServerProcess, account: Credentials) -> None:
-    response = call(
-        server.url,
-        "LookupDeveloperIdentity",
-        b'{"IdentityPoolId": "us-east-1:00000000-0000-4000-8000-000000000000"}',
-        account,
-    )
-    assert_error(response, "UnsupportedOperationException")

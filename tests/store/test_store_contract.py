@@ -751,6 +751,8 @@ def test_postgres_tables_live_in_the_url_schema() -> None:
         assert [t[0] for t in tables] == [
             "access_keys",
             "accounts",
+            "iam_oidc_providers",
+            "iam_saml_providers",
             "identities",
             "identity_pools",
             "logins",

@@ -176,3 +176,10 @@ def test_integers_refuse_booleans_and_fractions() -> None:
 def test_nulls_count_as_absent() -> None:
     op = PROTOCOL.route("AWSCognitoIdentityService.ListIdentityPools")
     assert PROTOCOL.parse(op, b'{"MaxResults": 5, "NextToken": null}') == {"MaxResults": 5}
+
+
+def test_every_operation_of_the_model_is_served() -> None:
+    from cognitoidentity.server.operations import COGNITO_IDENTITY
+
+    assert sorted(COGNITO_IDENTITY) == sorted(MODEL.operation_names)
+    assert len(COGNITO_IDENTITY) == 23

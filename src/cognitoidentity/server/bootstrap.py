@@ -19,12 +19,10 @@ from cognitoidentity.server.app import Mounted, PageHandler
 from cognitoidentity.server.context import Runtime
 from cognitoidentity.server.credentials import CredentialVault, TemporaryCredentialResolver
 from cognitoidentity.server.crypto import MasterKey
-from cognitoidentity.server.logins.base import (
-    OidcProviderConfig,
-    ProviderDirectory,
-    SamlProviderConfig,
-)
+from cognitoidentity.server.iam_directory import StoreProviderDirectory
+from cognitoidentity.server.logins.base import ProviderDirectory
 from cognitoidentity.server.logins.dispatch import LoginVerifier
+from cognitoidentity.server.operations.iam import IAM
 from cognitoidentity.server.operations.sts import STS
 from cognitoidentity.server.protocol.json_rpc import load_service_model
 from cognitoidentity.server.protocol.query import QueryService
@@ -46,6 +44,7 @@ log = logging.getLogger("cognitoidentity")
 
 SIGNING_NAME = "cognito-identity"
 STS_SIGNING_NAME = "sts"
+IAM_SIGNING_NAME = "iam"
 
 
 def load_master_key(settings: Settings) -> MasterKey:
@@ -96,18 +95,9 @@ async def start(settings: Settings, *, bootstrap: bool = True) -> Started:
 
 
 def provider_directory(store: Store) -> ProviderDirectory:
-    """Where login verification finds the IAM OIDC and SAML providers pools name."""
-    return _NoIamProviders()
-
-
-class _NoIamProviders:
-    """Until IAM providers are stored, no pool can name one (creation refuses unknown ARNs)."""
-
-    async def oidc_provider(self, account_id: str, arn: str) -> OidcProviderConfig | None:
-        return None
-
-    async def saml_provider(self, account_id: str, arn: str) -> SamlProviderConfig | None:
-        return None
+    """Where login verification finds the IAM OIDC and SAML providers pools name: the store, where
+    the IAM endpoint (:func:`iam_service`) keeps them."""
+    return StoreProviderDirectory(store)
 
 
 async def stop(runtime: Runtime) -> None:
@@ -132,13 +122,24 @@ def sts_service(started: Started) -> QueryService:
     )
 
 
+def iam_service(started: Started) -> QueryService:
+    """The IAM Query endpoint (signing name ``iam``, any region: IAM is global), for the identity
+    providers that identity pools name by ARN."""
+    return QueryService(
+        load_service_model("iam"),
+        verifier_for(started, IAM_SIGNING_NAME),
+        IAM,
+        started.runtime,
+    )
+
+
 def mount(started: Started) -> Mounted:
     """What the HTTP application serves, from a started runtime."""
     return Mounted(
         runtime=started.runtime,
         verifier=verifier_for(started),
         pages=openid_pages(started.runtime.tokens),
-        query=[sts_service(started)],
+        query=[sts_service(started), iam_service(started)],
     )
 
 
@@ -162,6 +163,7 @@ def banner(settings: Settings, issued: IssuedKey | None) -> str:
         f"store {_describe_store(settings)})",
         f"  export AWS_ENDPOINT_URL_COGNITO_IDENTITY={settings.base_url}",
         f"  export AWS_ENDPOINT_URL_STS={settings.base_url}",
+        f"  export AWS_ENDPOINT_URL_IAM={settings.base_url}",
         f"  export AWS_DEFAULT_REGION={settings.region}",
     ]
     if issued is not None:

@@ -466,6 +466,9 @@ def test_google_id_token_through_an_endpoint_override(
     # Another client id: AWS's "not from a supported provider".
     other = google_idp.mint(aud="456-ios.apps.googleusercontent.com")
     assert refused(harness, pool, "accounts.google.com", other) == UNSUPPORTED
+    # An Android sign-in: the web client (configured) in aud, the Android client in azp.
+    android = google_idp.mint(aud="123-web.apps.googleusercontent.com", azp="123-android")
+    assert harness.verify_one(pool, "accounts.google.com", android).user_id
     # A token from another issuer under the Google key.
     evil = google_idp.mint(iss="https://evil.example.com", aud="123-web.apps.googleusercontent.com")
     assert refused(harness, pool, "accounts.google.com", evil) == ISSUER_MISMATCH

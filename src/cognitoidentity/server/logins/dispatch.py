@@ -4,8 +4,8 @@ A key is matched against the pool, in this order:
 
 1. ``SupportedLoginProviders``: ``graph.facebook.com`` (Facebook, the value is the app id),
    ``www.amazon.com`` (Login with Amazon, the app id), ``api.twitter.com`` (Twitter,
-   ``"<consumer key>;<consumer secret>"``), ``accounts.google.com`` (Google, the value is the
-   client id, compared with the ID token's ``azp``/``aud``), ``appleid.apple.com`` (Sign in with
+   ``"<consumer key>;<consumer secret>"``), ``accounts.google.com`` (Google, the value is one
+   client id, found in the ID token's ``aud`` or ``azp``), ``appleid.apple.com`` (Sign in with
    Apple, the services or bundle id). Digits (``www.digits.com``) no longer exists: refused.
 2. A ``CognitoIdentityProviders`` ``ProviderName``: a user pool; its client ids are every
    ``ClientId`` configured under that name.
@@ -17,8 +17,8 @@ A key is matched against the pool, in this order:
 Anything else, and a matching IAM provider the directory no longer has, is refused with
 "Token is not from a supported provider of this identity pool.". The pool's developer provider
 name is the caller's business and must not be passed here. All keys are matched first (no network);
-then every token is verified concurrently and the first failure, in time, is raised (the others
-are cancelled).
+then every token is verified concurrently; on the first failure the others are cancelled and that
+failure is raised (of failures that finished together, the first in ``Logins`` order).
 """
 
 from __future__ import annotations
@@ -132,14 +132,16 @@ class LoginVerifier:
             return [await verifier.verify(token)]
         tasks = [asyncio.create_task(verifier.verify(token)) for verifier, token in verifiers]
         try:
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-            for task in tasks:
-                if task in done and task.exception() is not None:
-                    raise task.exception()  # type: ignore[misc]
-            return [task.result() for task in tasks]
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
         finally:
             for task in tasks:
-                task.cancel()
+                task.cancel()  # a no-op for the finished ones
+            await asyncio.gather(*tasks, return_exceptions=True)
+        for task in tasks:
+            error = None if task.cancelled() else task.exception()
+            if error is not None:
+                raise error
+        return [task.result() for task in tasks]
 
     async def verifier_for(self, pool: IdentityPool, key: str) -> Verifier:
         """The verifier for ``key`` in ``pool`` (see the module doc); raises
@@ -155,10 +157,13 @@ class LoginVerifier:
             if key == TWITTER_KEY:
                 return TwitterVerifier(self.http, app, clock=self.clock)
             if key == GOOGLE_KEY:
-                settings = oidc_settings(key, GOOGLE_ISSUERS[0], (app,), issuers=GOOGLE_ISSUERS)
+                settings = oidc_settings(
+                    key, GOOGLE_ISSUERS[0], (app,), issuers=GOOGLE_ISSUERS, strict_azp=False
+                )
                 return OidcVerifier(settings, self.jwks)
             if key == APPLE_KEY:
-                return OidcVerifier(oidc_settings(key, APPLE_ISSUER, (app,)), self.jwks)
+                settings = oidc_settings(key, APPLE_ISSUER, (app,), strict_azp=False)
+                return OidcVerifier(settings, self.jwks)
             raise NotAuthorizedException(UNSUPPORTED_PROVIDER)
         client_ids = tuple(
             provider.client_id

@@ -15,11 +15,13 @@ Checks, in order (the order decides which message a token with several faults ge
    used) selected by ``kid``. Else "Invalid login token. Couldn't verify signed token.".
 4. ``aud`` present ("Invalid login token. Missing a required claim: aud", AWS's answer to a user
    pool access token), then for a user pool ``token_use`` is ``id``.
-5. The client: user pools, ``aud`` is one of the pool's ``ClientId`` for that provider; others,
-   the Developer Guide's rule "if ``azp`` is present it must be in the client IDs, otherwise
-   ``aud`` must be" (``aud`` may be a list: one member suffices). Else "Token is not from a
-   supported provider of this identity pool." (AWS's answer for a wrong user pool client and a
-   wrong Google client id).
+5. The client: user pools, ``aud`` is one of the pool's ``ClientId`` for that provider; IAM OIDC
+   providers, the Developer Guide's rule "if ``azp`` is present it must be in the client IDs,
+   otherwise ``aud`` must be" (``aud`` may be a list: one member suffices); Google and Apple,
+   ``aud`` or ``azp`` names the configured client (**Choice**: an Android Google ID token has the
+   web client id, which is the one configured, in ``aud`` and the Android client in ``azp``, and
+   AWS documents that setup as working). Else "Token is not from a supported provider of this
+   identity pool." (AWS's answer for a wrong user pool client and a wrong Google client id).
 6. ``sub`` present; ``exp`` present and ``now < exp + skew``, else "Invalid login token. Token
    expired: <now> >= <exp>" (epoch seconds, as AWS prints them); ``nbf`` and ``iat`` not beyond
    ``now + skew``. The skew is :data:`~.base.CLOCK_SKEW_SECONDS` (5 minutes).
@@ -126,6 +128,8 @@ class OidcSettings:
     mapping_keys: tuple[str, ...]
     """For a user pool, ``("<key>:<client id>", "<key>")`` is built from the token instead."""
     user_pool: bool = False
+    strict_azp: bool = True
+    """``azp``, when present, alone decides (IAM OIDC providers); else ``aud`` or ``azp``."""
 
 
 def oidc_settings(
@@ -135,6 +139,7 @@ def oidc_settings(
     *,
     mapping_keys: tuple[str, ...] = (),
     issuers: tuple[str, ...] = (),
+    strict_azp: bool = True,
 ) -> OidcSettings:
     """Settings for a discovery-based provider (IAM OIDC provider, Google, Apple)."""
     issuer = issuer.rstrip("/")
@@ -144,6 +149,7 @@ def oidc_settings(
         client_ids=tuple(client_ids),
         source=JwksSource(discovery_url=issuer + "/.well-known/openid-configuration"),
         mapping_keys=mapping_keys or (provider,),
+        strict_azp=strict_azp,
     )
 
 
@@ -403,10 +409,10 @@ class OidcVerifier:
     def _client(self, claims: Mapping[str, Any], audiences: tuple[str, ...]) -> str:
         """The configured client the token was issued to (see rule 5 of the module doc)."""
         allowed = self.settings.client_ids
-        if not self.settings.user_pool and "azp" in claims:
-            azp = claims["azp"]
-            if isinstance(azp, str) and azp in allowed:
-                return azp
+        azp = claims.get("azp") if not self.settings.user_pool else None
+        if isinstance(azp, str) and azp in allowed:
+            return azp
+        if "azp" in claims and self.settings.strict_azp and not self.settings.user_pool:
             raise NotAuthorizedException(UNSUPPORTED_PROVIDER)
         for audience in audiences:
             if audience in allowed:

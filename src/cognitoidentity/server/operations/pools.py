@@ -66,6 +66,25 @@ def _configured(
     )
 
 
+async def check_provider_arns(
+    ctx: RequestContext, params: api.CreateIdentityPoolInput | api.IdentityPool
+) -> None:
+    """Every ``OpenIdConnectProviderARNs`` and ``SamlProviderARNs`` entry must be an IAM provider
+    of the caller's account (kept by this server's IAM endpoint), else ``InvalidParameterException``
+    (**Choice** of words: AWS's are not known)."""
+    for arn in dict.fromkeys(params.get("OpenIdConnectProviderARNs", ())):
+        if await ctx.store.get_oidc_provider(ctx.account_id, arn) is None:
+            raise api.InvalidParameterException(
+                f"Invalid OpenIdConnectProviderARN: {arn} is not an OpenID Connect provider of"
+                " this account."
+            )
+    for arn in dict.fromkeys(params.get("SamlProviderARNs", ())):
+        if await ctx.store.get_saml_provider(ctx.account_id, arn) is None:
+            raise api.InvalidParameterException(
+                f"Invalid SamlProviderARN: {arn} is not a SAML provider of this account."
+            )
+
+
 async def create_identity_pool(
     ctx: RequestContext, params: api.CreateIdentityPoolInput
 ) -> api.IdentityPool:
@@ -73,6 +92,7 @@ async def create_identity_pool(
     is specific to your Amazon Web Services account." At most 1,000 pools per account."""
     tags = dict(params.get("IdentityPoolTags", {}))
     check_tags(tags)
+    await check_provider_arns(ctx, params)
     region = ctx.region or ctx.runtime.settings.region
     blank = IdentityPool(
         pool_id=f"{region}:{ctx.runtime.new_uuid()}",
@@ -112,6 +132,7 @@ async def update_identity_pool(ctx: RequestContext, params: api.IdentityPool) ->
     new_tags = params.get("IdentityPoolTags")
     if new_tags is not None:
         check_tags(new_tags)
+    await check_provider_arns(ctx, params)
     wanted_developer = params.get("DeveloperProviderName")
 
     def apply(current: IdentityPool) -> IdentityPool:

@@ -36,16 +36,27 @@ from cognitoidentity.server.linking import (
 from cognitoidentity.server.store.base import (
     AccessKey,
     Account,
+    IamOidcProvider,
+    IamSamlProvider,
     Identity,
     IdentityPool,
     LimitReached,
     LinkResult,
     Login,
+    OidcProviderMutation,
     Page,
     PoolMutation,
+    SamlProviderMutation,
     SigningKeyRecord,
 )
-from cognitoidentity.server.store.codec import dump_pool_document, pool_from_document
+from cognitoidentity.server.store.codec import (
+    dump_json_list,
+    dump_pool_document,
+    dump_tags,
+    load_json_list,
+    load_tags,
+    pool_from_document,
+)
 from cognitoidentity.server.store.migrations import load_migrations
 
 Connection = AsyncConnection[TupleRow]
@@ -523,6 +534,153 @@ class PostgresStore:
             "DELETE FROM signing_keys WHERE delete_after IS NOT NULL AND delete_after <= %s",
             (now,),
         )
+
+    # -- IAM identity providers ----------------------------------------------------------------
+    async def create_oidc_provider(self, provider: IamOidcProvider) -> bool:
+        inserted = await self._rowcount(
+            "INSERT INTO iam_oidc_providers (arn, account_id, url, client_ids, thumbprints, tags,"
+            " created_at) VALUES (%s, %s, %s, %s::jsonb, %s::jsonb, %s::jsonb, %s)"
+            " ON CONFLICT DO NOTHING",
+            (
+                provider.arn,
+                provider.account_id,
+                provider.url,
+                dump_json_list(provider.client_ids),
+                dump_json_list(provider.thumbprints),
+                dump_tags(provider.tags),
+                provider.created_at,
+            ),
+        )
+        return inserted == 1
+
+    async def get_oidc_provider(self, account_id: str, arn: str) -> IamOidcProvider | None:
+        rows = await self._fetch(_SQL_GET_OIDC_PROVIDER, (arn, account_id))
+        return _oidc_provider(rows[0]) if rows else None
+
+    async def list_oidc_providers(self, account_id: str) -> list[IamOidcProvider]:
+        rows = await self._fetch(
+            f"SELECT {_OIDC_COLUMNS} FROM iam_oidc_providers"  # noqa: S608 - constant columns
+            ' WHERE account_id = %s ORDER BY arn COLLATE "C"',
+            (account_id,),
+        )
+        return [_oidc_provider(r) for r in rows]
+
+    async def update_oidc_provider(
+        self, account_id: str, arn: str, mutate: OidcProviderMutation
+    ) -> IamOidcProvider | None:
+        async with self._pool.connection() as conn, conn.transaction():
+            cur = await conn.execute(_SQL_LOCK_OIDC_PROVIDER, (arn, account_id))
+            row = await cur.fetchone()
+            if row is None:
+                return None
+            new = mutate(_oidc_provider(row))  # raising here rolls the transaction back
+            await conn.execute(
+                "UPDATE iam_oidc_providers SET client_ids = %s::jsonb, thumbprints = %s::jsonb,"
+                " tags = %s::jsonb WHERE arn = %s",
+                (
+                    dump_json_list(new.client_ids),
+                    dump_json_list(new.thumbprints),
+                    dump_tags(new.tags),
+                    arn,
+                ),
+            )
+            return new
+
+    async def delete_oidc_provider(self, account_id: str, arn: str) -> bool:
+        deleted = await self._rowcount(
+            "DELETE FROM iam_oidc_providers WHERE arn = %s AND account_id = %s", (arn, account_id)
+        )
+        return deleted == 1
+
+    async def create_saml_provider(self, provider: IamSamlProvider) -> bool:
+        # ON CONFLICT without a target: the ARN and the case-blind name index both count.
+        inserted = await self._rowcount(
+            "INSERT INTO iam_saml_providers (arn, account_id, name, metadata_document, tags,"
+            " created_at, valid_until) VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s)"
+            " ON CONFLICT DO NOTHING",
+            (
+                provider.arn,
+                provider.account_id,
+                provider.name,
+                provider.metadata_document,
+                dump_tags(provider.tags),
+                provider.created_at,
+                provider.valid_until,
+            ),
+        )
+        return inserted == 1
+
+    async def get_saml_provider(self, account_id: str, arn: str) -> IamSamlProvider | None:
+        rows = await self._fetch(_SQL_GET_SAML_PROVIDER, (arn, account_id))
+        return _saml_provider(rows[0]) if rows else None
+
+    async def list_saml_providers(self, account_id: str) -> list[IamSamlProvider]:
+        rows = await self._fetch(
+            f"SELECT {_SAML_COLUMNS} FROM iam_saml_providers"  # noqa: S608 - constant columns
+            ' WHERE account_id = %s ORDER BY arn COLLATE "C"',
+            (account_id,),
+        )
+        return [_saml_provider(r) for r in rows]
+
+    async def update_saml_provider(
+        self, account_id: str, arn: str, mutate: SamlProviderMutation
+    ) -> IamSamlProvider | None:
+        async with self._pool.connection() as conn, conn.transaction():
+            cur = await conn.execute(_SQL_LOCK_SAML_PROVIDER, (arn, account_id))
+            row = await cur.fetchone()
+            if row is None:
+                return None
+            new = mutate(_saml_provider(row))  # raising here rolls the transaction back
+            await conn.execute(
+                "UPDATE iam_saml_providers SET metadata_document = %s, tags = %s::jsonb,"
+                " valid_until = %s WHERE arn = %s",
+                (new.metadata_document, dump_tags(new.tags), new.valid_until, arn),
+            )
+            return new
+
+    async def delete_saml_provider(self, account_id: str, arn: str) -> bool:
+        deleted = await self._rowcount(
+            "DELETE FROM iam_saml_providers WHERE arn = %s AND account_id = %s", (arn, account_id)
+        )
+        return deleted == 1
+
+
+_OIDC_COLUMNS = "arn, account_id, url, created_at, client_ids, thumbprints, tags"
+_SAML_COLUMNS = "arn, account_id, name, metadata_document, created_at, valid_until, tags"
+_SQL_GET_OIDC_PROVIDER = (
+    f"SELECT {_OIDC_COLUMNS} FROM iam_oidc_providers"  # noqa: S608 - constant columns
+    " WHERE arn = %s AND account_id = %s"
+)
+_SQL_GET_SAML_PROVIDER = (
+    f"SELECT {_SAML_COLUMNS} FROM iam_saml_providers"  # noqa: S608 - constant columns
+    " WHERE arn = %s AND account_id = %s"
+)
+_SQL_LOCK_OIDC_PROVIDER = _SQL_GET_OIDC_PROVIDER + " FOR NO KEY UPDATE"
+_SQL_LOCK_SAML_PROVIDER = _SQL_GET_SAML_PROVIDER + " FOR NO KEY UPDATE"
+
+
+def _oidc_provider(row: TupleRow) -> IamOidcProvider:
+    return IamOidcProvider(
+        row[0],
+        row[1],
+        row[2],
+        _dt(row[3]),
+        load_json_list(row[4]),
+        load_json_list(row[5]),
+        load_tags(row[6]),
+    )
+
+
+def _saml_provider(row: TupleRow) -> IamSamlProvider:
+    return IamSamlProvider(
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        _dt(row[4]),
+        None if row[5] is None else _dt(row[5]),
+        load_tags(row[6]),
+    )
 
 
 async def _link(conn: Connection, pool_id: str, request: LinkRequest, now: datetime) -> LinkResult:

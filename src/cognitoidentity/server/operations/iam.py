@@ -1,0 +1,613 @@
+"""The IAM identity-provider operations: OpenID Connect and SAML providers, their client ids,
+thumbprints, metadata and tags.
+
+Identity pools name IAM identity providers by ARN (``OpenIdConnectProviderARNs``,
+``SamlProviderARNs``); this server keeps them itself, on the IAM Query API, so that boto3's ``iam``
+client, the AWS CLI and infrastructure tools can manage them. Nothing else of IAM is here: the
+model's other operations answer ``UnsupportedOperation``.
+
+IAM is global: a provider belongs to its account, whatever region the request was signed for.
+Every lookup is scoped to the caller's account, so another account's provider is not found (and
+cannot be changed or deleted), whatever its ARN.
+
+OpenID Connect providers (``arn:aws:iam::<account>:oidc-provider/<url without scheme>``):
+
+- ``Url`` must begin with ``https://`` and have a host, no user, query or fragment (a path is
+  allowed, and **Choice**: a port too). **Choice**: ``http://`` is also accepted for a loopback host
+  (127.0.0.0/8, ``::1``, ``localhost``), so that a provider on the same machine can be used. The URL
+  is not normalised: its ARN is the URL as given without the scheme, and another URL naming the
+  same ARN is a duplicate, ``EntityAlreadyExists`` "Provider with url <url> already exists.".
+  ``GetOpenIDConnectProvider`` answers the URL without its scheme, as IAM does.
+- Thumbprints are 40 hexadecimal characters (the SHA-1 of the IdP's certificate), at most 5;
+  ``ThumbprintList`` may be omitted (IAM no longer requires it). They are kept, not used: this
+  server checks tokens against the provider's JWKS, fetched over TLS.
+- At most 100 client ids, each kept once; beyond that ``LimitExceeded`` "Cannot exceed quota for
+  ClientIdsPerOpenIdConnectProvider: 100". Adding a client id the provider has, or removing one it
+  has not, succeeds and changes nothing (IAM: "This operation is idempotent").
+
+SAML providers (``arn:aws:iam::<account>:saml-provider/<Name>``): the metadata must be XML with an
+``EntityDescriptor`` whose IdP has a signing certificate (what the SAML login verifier needs), else
+``InvalidInput`` "Could not parse metadata". Names are unique in an account whatever their case:
+``EntityAlreadyExists`` "Provider with name <Name> already exists.". ``ValidUntil`` is the
+metadata's ``validUntil``, else (as IAM answers) 100 years after creation. **Choice**: assertion
+encryption (``AssertionEncryptionMode`` ``Required``, private keys), ``ContextProvider`` and
+``IdentityCenterInstanceArn`` are refused with ``InvalidInput``: the SAML verifier supports none of
+them.
+
+Missing providers are ``NoSuchEntity`` (404): "OpenIDConnect Provider not found for arn <arn>" and
+"Manifest not found for arn <arn>" (IAM's words for a SAML provider), for deletes too.
+
+Tags: at most 50, keys unique whatever their case ("Duplicate tag keys found. Please note that Tag
+keys are case insensitive."), not starting with ``aws:``; tagging with a key the provider has
+replaces its value, untagging a key it has not is ignored.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Final
+from urllib.parse import urlsplit
+
+from lxml import etree
+
+from cognitoidentity.server.api import iam as api
+from cognitoidentity.server.context import RequestContext
+from cognitoidentity.server.logins.saml import MD, parse_metadata, parse_xml
+from cognitoidentity.server.operations import Handler
+from cognitoidentity.server.operations.tags import partition_of
+from cognitoidentity.server.store.base import (
+    IamOidcProvider,
+    IamSamlProvider,
+    OidcProviderMutation,
+    SamlProviderMutation,
+)
+
+__all__ = [
+    "IAM",
+    "MAX_CLIENT_IDS",
+    "MAX_TAGS",
+    "MAX_THUMBPRINTS",
+    "check_oidc_url",
+    "oidc_provider_arn",
+    "saml_provider_arn",
+]
+
+MAX_CLIENT_IDS: Final = 100
+MAX_THUMBPRINTS: Final = 5
+MAX_TAGS: Final = 50
+DEFAULT_MAX_ITEMS: Final = 100
+SAML_DEFAULT_VALIDITY_YEARS: Final = 100
+
+BAD_METADATA: Final = "Could not parse metadata"
+DUPLICATE_TAG_KEYS: Final = (
+    "Duplicate tag keys found. Please note that Tag keys are case insensitive."
+)
+_THUMBPRINT = re.compile(r"[0-9A-Fa-f]{40}")
+_URL_TEXT = re.compile(r"[!-~]+")  # printable ASCII, no spaces
+_SCHEMES: Final = ("https://", "http://")
+
+
+# -- names ---------------------------------------------------------------------------------------
+
+
+def _partition(ctx: RequestContext) -> str:
+    return partition_of(ctx.region or ctx.runtime.settings.region)
+
+
+def oidc_provider_arn(partition: str, account_id: str, url: str) -> str:
+    """``arn:<partition>:iam::<account>:oidc-provider/<url without scheme>``."""
+    return f"arn:{partition}:iam::{account_id}:oidc-provider/{_without_scheme(url)}"
+
+
+def saml_provider_arn(partition: str, account_id: str, name: str) -> str:
+    return f"arn:{partition}:iam::{account_id}:saml-provider/{name}"
+
+
+def _without_scheme(url: str) -> str:
+    for scheme in _SCHEMES:
+        if url.startswith(scheme):
+            return url[len(scheme) :]
+    return url
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_oidc_url(url: str) -> None:
+    """Raise ``InvalidInput`` unless ``url`` can name an OpenID Connect provider (see the module
+    doc)."""
+
+    def bad(why: str) -> api.InvalidInputException:
+        return api.InvalidInputException(f"Invalid URL {url}: {why}")
+
+    if not _URL_TEXT.fullmatch(url):
+        raise bad("the URL must not contain spaces or non-ASCII characters.")
+    secure = url.startswith("https://")
+    if not secure and not url.startswith("http://"):
+        raise bad("the URL must begin with https://.")
+    if "?" in url or "#" in url:
+        raise bad("the URL must not contain a query or a fragment.")
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        _ = parts.port  # a malformed port raises ValueError
+    except ValueError as exc:
+        raise bad("the URL is malformed.") from exc
+    if not host:
+        raise bad("the URL must name a host.")
+    if "@" in parts.netloc:
+        raise bad("the URL must not contain user information.")
+    if not secure and not _is_loopback(host):
+        raise bad(
+            "the URL must begin with https:// (http:// is accepted only for a loopback host:"
+            " 127.0.0.0/8, ::1 or localhost)."
+        )
+
+
+# -- lists and tags ------------------------------------------------------------------------------
+
+
+def _client_ids(values: Sequence[str]) -> tuple[str, ...]:
+    unique = tuple(dict.fromkeys(values))
+    if len(unique) > MAX_CLIENT_IDS:
+        raise _too_many_client_ids()
+    return unique
+
+
+def _too_many_client_ids() -> api.LimitExceededException:
+    return api.LimitExceededException(
+        f"Cannot exceed quota for ClientIdsPerOpenIdConnectProvider: {MAX_CLIENT_IDS}"
+    )
+
+
+def _thumbprints(values: Sequence[str]) -> tuple[str, ...]:
+    for value in values:
+        if not _THUMBPRINT.fullmatch(value):
+            raise api.InvalidInputException(
+                f"Thumbprint {value} is invalid: a thumbprint is the 40 hexadecimal characters of"
+                " a SHA-1 certificate fingerprint."
+            )
+    if len(values) > MAX_THUMBPRINTS:
+        raise api.InvalidInputException(
+            f"Thumbprint list must contain fewer than {MAX_THUMBPRINTS + 1} entries"
+        )
+    return tuple(values)
+
+
+def _new_tags(tags: Sequence[api.Tag]) -> dict[str, str]:
+    """The tags of a request, checked: keys unique whatever their case, none ``aws:``."""
+    seen: set[str] = set()
+    out: dict[str, str] = {}
+    for tag in tags:
+        key = tag["Key"]
+        if key.lower() in seen:
+            raise api.InvalidInputException(DUPLICATE_TAG_KEYS)
+        if key.lower().startswith("aws:"):
+            raise api.InvalidInputException(
+                f"Tag key {key} is invalid: the aws: prefix is reserved for AWS use."
+            )
+        seen.add(key.lower())
+        out[key] = tag["Value"]
+    return _within_limit(out)
+
+
+def _within_limit(tags: dict[str, str]) -> dict[str, str]:
+    if len(tags) > MAX_TAGS:
+        raise api.LimitExceededException(f"Cannot exceed quota for TagsPerResource: {MAX_TAGS}")
+    return tags
+
+
+def _merged(current: Mapping[str, str], new: Mapping[str, str]) -> dict[str, str]:
+    """``current`` with ``new`` added; a key present in any case takes the new key and value."""
+    replaced = {key.lower() for key in new}
+    out = {k: v for k, v in current.items() if k.lower() not in replaced}
+    out.update(new)
+    return _within_limit(out)
+
+
+def _without(current: Mapping[str, str], keys: Sequence[str]) -> dict[str, str]:
+    gone = {key.lower() for key in keys}
+    return {k: v for k, v in current.items() if k.lower() not in gone}
+
+
+def _tag_list(tags: Mapping[str, str]) -> list[api.Tag]:
+    return [{"Key": key, "Value": value} for key, value in tags.items()]
+
+
+def _tag_page(
+    tags: Mapping[str, str], marker: str | None, max_items: int | None
+) -> api.ListOpenIDConnectProviderTagsResponse:
+    """A page of tags; the marker is the offset of the next one."""
+    start = 0
+    if marker is not None:
+        if not marker.isdigit() or not marker.isascii():
+            raise api.InvalidInputException(f"Invalid Marker: {marker}")
+        start = int(marker)
+    limit = max_items or DEFAULT_MAX_ITEMS
+    items = _tag_list(tags)
+    page = items[start : start + limit]
+    out: api.ListOpenIDConnectProviderTagsResponse = {"Tags": page, "IsTruncated": False}
+    if start + limit < len(items):
+        out["IsTruncated"] = True
+        out["Marker"] = str(start + limit)
+    return out
+
+
+# -- OpenID Connect providers --------------------------------------------------------------------
+
+
+def _oidc_not_found(arn: str) -> api.NoSuchEntityException:
+    return api.NoSuchEntityException(f"OpenIDConnect Provider not found for arn {arn}")
+
+
+async def _mutate_oidc(
+    ctx: RequestContext, arn: str, mutate: OidcProviderMutation
+) -> IamOidcProvider:
+    provider = await ctx.store.update_oidc_provider(ctx.account_id, arn, mutate)
+    if provider is None:
+        raise _oidc_not_found(arn)
+    return provider
+
+
+async def create_open_id_connect_provider(
+    ctx: RequestContext, params: api.CreateOpenIDConnectProviderRequest
+) -> api.CreateOpenIDConnectProviderResponse:
+    """ "Creates an IAM entity to describe an identity provider (IdP) that supports OpenID Connect
+    (OIDC)." """
+    _refuse_unsupported(params, "ContextProvider", "IdentityCenterInstanceArn")
+    url = params["Url"]
+    check_oidc_url(url)
+    client_ids = _client_ids(params.get("ClientIDList", []))
+    thumbprints = _thumbprints(params.get("ThumbprintList", []))
+    tags = _new_tags(params.get("Tags", []))
+    provider = IamOidcProvider(
+        arn=oidc_provider_arn(_partition(ctx), ctx.account_id, url),
+        account_id=ctx.account_id,
+        url=url,
+        created_at=ctx.runtime.clock(),
+        client_ids=client_ids,
+        thumbprints=thumbprints,
+        tags=tags,
+    )
+    if not await ctx.store.create_oidc_provider(provider):
+        raise api.EntityAlreadyExistsException(f"Provider with url {url} already exists.")
+    out: api.CreateOpenIDConnectProviderResponse = {"OpenIDConnectProviderArn": provider.arn}
+    if tags:
+        out["Tags"] = _tag_list(tags)
+    return out
+
+
+async def get_open_id_connect_provider(
+    ctx: RequestContext, params: api.GetOpenIDConnectProviderRequest
+) -> api.GetOpenIDConnectProviderResponse:
+    """ "Returns information about the specified OpenID Connect (OIDC) provider resource object in
+    IAM." ``Url`` comes without its scheme, as IAM answers it."""
+    arn = params["OpenIDConnectProviderArn"]
+    provider = await ctx.store.get_oidc_provider(ctx.account_id, arn)
+    if provider is None:
+        raise _oidc_not_found(arn)
+    out: api.GetOpenIDConnectProviderResponse = {
+        "Url": _without_scheme(provider.url),
+        "ClientIDList": list(provider.client_ids),
+        "ThumbprintList": list(provider.thumbprints),
+        "CreateDate": provider.created_at,
+    }
+    if provider.tags:
+        out["Tags"] = _tag_list(provider.tags)
+    return out
+
+
+async def list_open_id_connect_providers(
+    ctx: RequestContext, params: api.ListOpenIDConnectProvidersRequest
+) -> api.ListOpenIDConnectProvidersResponse:
+    """ "Lists information about the IAM OpenID Connect (OIDC) provider resource objects defined in
+    the Amazon Web Services account." In ARN order."""
+    providers = await ctx.store.list_oidc_providers(ctx.account_id)
+    return {"OpenIDConnectProviderList": [{"Arn": p.arn} for p in providers]}
+
+
+async def delete_open_id_connect_provider(
+    ctx: RequestContext, params: api.DeleteOpenIDConnectProviderRequest
+) -> None:
+    """ "Deletes an OpenID Connect identity provider (IdP) resource object in IAM." Identity pools
+    naming it keep the ARN; their logins through it are refused from then on."""
+    arn = params["OpenIDConnectProviderArn"]
+    if not await ctx.store.delete_oidc_provider(ctx.account_id, arn):
+        raise _oidc_not_found(arn)
+
+
+async def update_open_id_connect_provider_thumbprint(
+    ctx: RequestContext, params: api.UpdateOpenIDConnectProviderThumbprintRequest
+) -> None:
+    """ "Replaces the existing list of server certificate thumbprints associated with an OpenID
+    Connect (OIDC) provider resource object with a new list of thumbprints." """
+    thumbprints = _thumbprints(params["ThumbprintList"])
+    await _mutate_oidc(
+        ctx,
+        params["OpenIDConnectProviderArn"],
+        lambda current: replace(current, thumbprints=thumbprints),
+    )
+
+
+async def add_client_id_to_open_id_connect_provider(
+    ctx: RequestContext, params: api.AddClientIDToOpenIDConnectProviderRequest
+) -> None:
+    """ "Adds a new client ID (also known as audience) to the list of client IDs already registered
+    for the specified IAM OpenID Connect (OIDC) provider resource." Idempotent."""
+    client_id = params["ClientID"]
+
+    def add(current: IamOidcProvider) -> IamOidcProvider:
+        if client_id in current.client_ids:
+            return current
+        if len(current.client_ids) >= MAX_CLIENT_IDS:
+            raise _too_many_client_ids()
+        return replace(current, client_ids=(*current.client_ids, client_id))
+
+    await _mutate_oidc(ctx, params["OpenIDConnectProviderArn"], add)
+
+
+async def remove_client_id_from_open_id_connect_provider(
+    ctx: RequestContext, params: api.RemoveClientIDFromOpenIDConnectProviderRequest
+) -> None:
+    """ "Removes the specified client ID (also known as audience) from the list of client IDs
+    registered for the specified IAM OpenID Connect (OIDC) provider resource object." Idempotent."""
+    client_id = params["ClientID"]
+    await _mutate_oidc(
+        ctx,
+        params["OpenIDConnectProviderArn"],
+        lambda current: replace(
+            current, client_ids=tuple(c for c in current.client_ids if c != client_id)
+        ),
+    )
+
+
+async def tag_open_id_connect_provider(
+    ctx: RequestContext, params: api.TagOpenIDConnectProviderRequest
+) -> None:
+    tags = _new_tags(params["Tags"])
+    await _mutate_oidc(
+        ctx,
+        params["OpenIDConnectProviderArn"],
+        lambda current: replace(current, tags=_merged(current.tags, tags)),
+    )
+
+
+async def untag_open_id_connect_provider(
+    ctx: RequestContext, params: api.UntagOpenIDConnectProviderRequest
+) -> None:
+    keys = params["TagKeys"]
+    await _mutate_oidc(
+        ctx,
+        params["OpenIDConnectProviderArn"],
+        lambda current: replace(current, tags=_without(current.tags, keys)),
+    )
+
+
+async def list_open_id_connect_provider_tags(
+    ctx: RequestContext, params: api.ListOpenIDConnectProviderTagsRequest
+) -> api.ListOpenIDConnectProviderTagsResponse:
+    arn = params["OpenIDConnectProviderArn"]
+    provider = await ctx.store.get_oidc_provider(ctx.account_id, arn)
+    if provider is None:
+        raise _oidc_not_found(arn)
+    return _tag_page(provider.tags, params.get("Marker"), params.get("MaxItems"))
+
+
+# -- SAML providers ------------------------------------------------------------------------------
+
+
+def _saml_not_found(arn: str) -> api.NoSuchEntityException:
+    return api.NoSuchEntityException(f"Manifest not found for arn {arn}")
+
+
+def _valid_until(document: str) -> datetime | None:
+    """Check the metadata as the SAML verifier will use it; its ``validUntil``, if any."""
+    try:
+        parse_metadata(document)
+        root = parse_xml(document.encode())
+    except ValueError as exc:
+        raise api.InvalidInputException(BAD_METADATA) from exc
+    entity = root if root.tag == f"{{{MD}}}EntityDescriptor" else None
+    if entity is None:
+        entity = root.find(f".//{{{MD}}}EntityDescriptor")
+    for element in (entity, root):
+        value = element.get("validUntil") if isinstance(element, etree._Element) else None
+        if value:
+            try:
+                moment = datetime.fromisoformat(value.strip())
+            except ValueError as exc:
+                raise api.InvalidInputException(BAD_METADATA) from exc
+            return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return None
+
+
+def _shown_valid_until(provider: IamSamlProvider) -> datetime:
+    """The metadata's ``validUntil``, else 100 years after creation (as IAM answers)."""
+    if provider.valid_until is not None:
+        return provider.valid_until
+    created = provider.created_at
+    try:
+        return created.replace(year=created.year + SAML_DEFAULT_VALIDITY_YEARS)
+    except ValueError:  # 29 February
+        return created.replace(year=created.year + SAML_DEFAULT_VALIDITY_YEARS, day=28)
+
+
+def _refuse_unsupported(params: Mapping[str, object], *names: str) -> None:
+    for name in names:
+        if params.get(name) is not None:
+            raise api.InvalidInputException(f"{name} is not supported by this server.")
+
+
+def _refuse_encryption(
+    params: api.CreateSAMLProviderRequest | api.UpdateSAMLProviderRequest,
+) -> None:
+    if params.get("AssertionEncryptionMode") == "Required" or params.get("AddPrivateKey"):
+        raise api.InvalidInputException(
+            "SAML assertion encryption is not supported by this server."
+        )
+
+
+async def _mutate_saml(
+    ctx: RequestContext, arn: str, mutate: SamlProviderMutation
+) -> IamSamlProvider:
+    provider = await ctx.store.update_saml_provider(ctx.account_id, arn, mutate)
+    if provider is None:
+        raise _saml_not_found(arn)
+    return provider
+
+
+async def create_saml_provider(
+    ctx: RequestContext, params: api.CreateSAMLProviderRequest
+) -> api.CreateSAMLProviderResponse:
+    """ "Creates an IAM resource that describes an identity provider (IdP) that supports SAML
+    2.0." """
+    _refuse_encryption(params)
+    _refuse_unsupported(params, "ContextProvider", "IdentityCenterInstanceArn")
+    document = params["SAMLMetadataDocument"]
+    valid_until = _valid_until(document)
+    tags = _new_tags(params.get("Tags", []))
+    name = params["Name"]
+    provider = IamSamlProvider(
+        arn=saml_provider_arn(_partition(ctx), ctx.account_id, name),
+        account_id=ctx.account_id,
+        name=name,
+        metadata_document=document,
+        created_at=ctx.runtime.clock(),
+        valid_until=valid_until,
+        tags=tags,
+    )
+    if not await ctx.store.create_saml_provider(provider):
+        raise api.EntityAlreadyExistsException(f"Provider with name {name} already exists.")
+    out: api.CreateSAMLProviderResponse = {"SAMLProviderArn": provider.arn}
+    if tags:
+        out["Tags"] = _tag_list(tags)
+    return out
+
+
+async def get_saml_provider(
+    ctx: RequestContext, params: api.GetSAMLProviderRequest
+) -> api.GetSAMLProviderResponse:
+    """ "Returns the SAML provider metadocument that was uploaded when the IAM SAML provider
+    resource object was created or updated." """
+    arn = params["SAMLProviderArn"]
+    provider = await ctx.store.get_saml_provider(ctx.account_id, arn)
+    if provider is None:
+        raise _saml_not_found(arn)
+    out: api.GetSAMLProviderResponse = {
+        "SAMLMetadataDocument": provider.metadata_document,
+        "CreateDate": provider.created_at,
+        "ValidUntil": _shown_valid_until(provider),
+    }
+    if provider.tags:
+        out["Tags"] = _tag_list(provider.tags)
+    return out
+
+
+async def list_saml_providers(
+    ctx: RequestContext, params: api.ListSAMLProvidersRequest
+) -> api.ListSAMLProvidersResponse:
+    """ "Lists the SAML provider resource objects defined in IAM in the account." In ARN order."""
+    providers = await ctx.store.list_saml_providers(ctx.account_id)
+    return {
+        "SAMLProviderList": [
+            {"Arn": p.arn, "ValidUntil": _shown_valid_until(p), "CreateDate": p.created_at}
+            for p in providers
+        ]
+    }
+
+
+async def update_saml_provider(
+    ctx: RequestContext, params: api.UpdateSAMLProviderRequest
+) -> api.UpdateSAMLProviderResponse:
+    """ "Updates the metadata document, SAML encryption settings, and private keys for an existing
+    SAML provider." Here: the metadata document (checked as on creation)."""
+    _refuse_encryption(params)
+    _refuse_unsupported(params, "RemovePrivateKey", "ContextProvider", "IdentityCenterInstanceArn")
+    arn = params["SAMLProviderArn"]
+    document = params.get("SAMLMetadataDocument")
+    if document is None:
+        if await ctx.store.get_saml_provider(ctx.account_id, arn) is None:
+            raise _saml_not_found(arn)
+        return {"SAMLProviderArn": arn}
+    valid_until = _valid_until(document)
+    provider = await _mutate_saml(
+        ctx,
+        arn,
+        lambda current: replace(current, metadata_document=document, valid_until=valid_until),
+    )
+    return {"SAMLProviderArn": provider.arn}
+
+
+async def delete_saml_provider(ctx: RequestContext, params: api.DeleteSAMLProviderRequest) -> None:
+    """ "Deletes a SAML provider resource in IAM." Identity pools naming it keep the ARN; their
+    logins through it are refused from then on."""
+    arn = params["SAMLProviderArn"]
+    if not await ctx.store.delete_saml_provider(ctx.account_id, arn):
+        raise _saml_not_found(arn)
+
+
+async def tag_saml_provider(ctx: RequestContext, params: api.TagSAMLProviderRequest) -> None:
+    tags = _new_tags(params["Tags"])
+    await _mutate_saml(
+        ctx,
+        params["SAMLProviderArn"],
+        lambda current: replace(current, tags=_merged(current.tags, tags)),
+    )
+
+
+async def untag_saml_provider(ctx: RequestContext, params: api.UntagSAMLProviderRequest) -> None:
+    keys = params["TagKeys"]
+    await _mutate_saml(
+        ctx,
+        params["SAMLProviderArn"],
+        lambda current: replace(current, tags=_without(current.tags, keys)),
+    )
+
+
+async def list_saml_provider_tags(
+    ctx: RequestContext, params: api.ListSAMLProviderTagsRequest
+) -> api.ListSAMLProviderTagsResponse:
+    arn = params["SAMLProviderArn"]
+    provider = await ctx.store.get_saml_provider(ctx.account_id, arn)
+    if provider is None:
+        raise _saml_not_found(arn)
+    page = _tag_page(provider.tags, params.get("Marker"), params.get("MaxItems"))
+    out: api.ListSAMLProviderTagsResponse = {"Tags": page["Tags"]}
+    if "IsTruncated" in page:
+        out["IsTruncated"] = page["IsTruncated"]
+    if "Marker" in page:
+        out["Marker"] = page["Marker"]
+    return out
+
+
+IAM: dict[str, Handler] = {
+    "CreateOpenIDConnectProvider": create_open_id_connect_provider,
+    "GetOpenIDConnectProvider": get_open_id_connect_provider,
+    "ListOpenIDConnectProviders": list_open_id_connect_providers,
+    "DeleteOpenIDConnectProvider": delete_open_id_connect_provider,
+    "UpdateOpenIDConnectProviderThumbprint": update_open_id_connect_provider_thumbprint,
+    "AddClientIDToOpenIDConnectProvider": add_client_id_to_open_id_connect_provider,
+    "RemoveClientIDFromOpenIDConnectProvider": remove_client_id_from_open_id_connect_provider,
+    "TagOpenIDConnectProvider": tag_open_id_connect_provider,
+    "UntagOpenIDConnectProvider": untag_open_id_connect_provider,
+    "ListOpenIDConnectProviderTags": list_open_id_connect_provider_tags,
+    "CreateSAMLProvider": create_saml_provider,
+    "GetSAMLProvider": get_saml_provider,
+    "ListSAMLProviders": list_saml_providers,
+    "UpdateSAMLProvider": update_saml_provider,
+    "DeleteSAMLProvider": delete_saml_provider,
+    "TagSAMLProvider": tag_saml_provider,
+    "UntagSAMLProvider": untag_saml_provider,
+    "ListSAMLProviderTags": list_saml_provider_tags,
+}
+"""The IAM operations by name; the model's others answer ``UnsupportedOperation``."""
