@@ -35,7 +35,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from http.client import HTTPConnection
@@ -168,7 +168,10 @@ SCENARIOS: list[Scenario] = [
         "GetOpenIdTokenForDeveloperIdentity",
         group="developer",
         signed=True,
-        body=lambda f: {"IdentityPoolId": f.pool_id, "Logins": {DEVELOPER_PROVIDER: DEVELOPER_USER}},
+        body=lambda f: {
+            "IdentityPoolId": f.pool_id,
+            "Logins": {DEVELOPER_PROVIDER: DEVELOPER_USER},
+        },
         vs_moto_target=None,
         vs_bare=("sign", 0.60),
     ),
@@ -288,7 +291,8 @@ class Server:
         import boto3
         from botocore.config import Config
 
-        return boto3.client(
+        make: Any = boto3.client  # its overloads want a literal service name
+        return make(
             service,
             endpoint_url=self.url,
             region_name=REGION,
@@ -430,7 +434,9 @@ def sign_jwt(private_key: Any, alg: str, header: dict[str, Any], claims: dict[st
     from cryptography.hazmat.primitives.asymmetric import padding
 
     digest = {"RS256": hashes.SHA256(), "RS384": hashes.SHA384(), "RS512": hashes.SHA512()}[alg]
-    signing_input = b64url(compact_json({**header, "alg": alg})) + "." + b64url(compact_json(claims))
+    signing_input = (
+        b64url(compact_json({**header, "alg": alg})) + "." + b64url(compact_json(claims))
+    )
     signature = private_key.sign(signing_input.encode(), padding.PKCS1v15(), digest)
     return signing_input + "." + b64url(signature)
 
@@ -449,7 +455,7 @@ class OidcProvider:
     def __init__(self) -> None:
         self.private_key = new_rsa_key()
         numbers = self.private_key.public_key().public_numbers()
-        self.jwk = {
+        self.jwk: dict[str, str | list[str]] = {
             "kty": "RSA",
             "kid": self.KID,
             "use": "sig",
@@ -462,6 +468,7 @@ class OidcProvider:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self.port: int = self._server.server_address[1]
+        self._documents = self.documents()
         now = int(time.time())
         self.id_token = sign_jwt(
             self.private_key,
@@ -504,12 +511,11 @@ class OidcProvider:
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         provider = self
-        documents = self.documents()
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            def do_GET(self) -> None:
                 path = self.path.split("?", 1)[0]
-                body = documents.get(path)
+                body = provider._documents.get(path)
                 with provider._lock:
                     provider.counts[path if body is not None else "other"] += 1
                 self.send_response(200 if body is not None else 404)
@@ -1135,23 +1141,52 @@ def profile_run(
     return {"rps_while_profiled": result.rps, **frames}
 
 
+def scenario_groups() -> dict[str, list[str]]:
+    groups: dict[str, list[str]] = {}
+    for scenario in SCENARIOS:
+        groups.setdefault(scenario.group, []).append(scenario.name)
+    return groups
+
+
 def selected_scenarios(args: argparse.Namespace) -> list[Scenario]:
     if not args.scenarios:
         return SCENARIOS
-    wanted = {s.strip() for s in args.scenarios.split(",") if s.strip()}
-    unknown = wanted - {s.name for s in SCENARIOS}
-    if unknown:
-        sys.exit(f"unknown scenario(s): {', '.join(sorted(unknown))}")
+    groups = scenario_groups()
+    wanted: set[str] = set()
+    for item in (s.strip() for s in args.scenarios.split(",")):
+        if not item:
+            continue
+        if item in groups:
+            wanted.update(groups[item])
+        elif any(s.name == item for s in SCENARIOS):
+            wanted.add(item)
+        else:
+            sys.exit(
+                f"unknown scenario or group: {item} (scenarios: "
+                + ", ".join(s.name for s in SCENARIOS)
+                + "; groups: "
+                + ", ".join(groups)
+                + ")"
+            )
     return [s for s in SCENARIOS if s.name in wanted]
 
 
+def bare_needed(args: argparse.Namespace) -> list[str]:
+    """The reference rates the selected scenarios compare with, in :data:`BARE_REFERENCES`
+    order."""
+    wanted = {s.vs_bare[0] for s in selected_scenarios(args) if s.vs_bare}
+    return [name for name in BARE_REFERENCES if name in wanted]
+
+
 def ratio_rows(
-    rows: list[Measured], bare: BareResult | None, args: argparse.Namespace
+    rows: list[Measured], bares: dict[str, BareResult], args: argparse.Namespace
 ) -> list[dict[str, Any]]:
     def rate(scenario: str, server: str) -> tuple[float | None, str | None]:
         row = next((r for r in rows if r.scenario == scenario and r.server == server), None)
         if row is None:
             return None, "not run"
+        if row.skipped:
+            return None, row.skipped
         if row.result is None:
             return None, "failed"
         if row.result.errors:
@@ -1161,41 +1196,65 @@ def ratio_rows(
     out: list[dict[str, Any]] = []
     for scenario in selected_scenarios(args):  # every "vs moto" ratio first
         ours_rate, ours_problem = rate(scenario.name, "ours")
-        if scenario.vs_moto_target is not None:
-            moto_rate, moto_problem = rate(scenario.name, "moto")
-            out.append(
-                ratio(
-                    f"{scenario.name} ours / moto",
-                    ours_rate,
-                    moto_rate,
-                    scenario.vs_moto_target,
-                    ours_problem or moto_problem,
-                    "x",
-                )
+        moto_rate, moto_problem = rate(scenario.name, "moto")
+        if scenario.vs_moto_target is None and (ours_problem or moto_problem):
+            continue  # an information ratio is left out when a side is missing
+        out.append(
+            ratio(
+                f"{scenario.name} ours / moto",
+                ours_rate,
+                moto_rate,
+                scenario.vs_moto_target,
+                ours_problem or moto_problem,
+                "x",
             )
+        )
     for scenario in selected_scenarios(args):
+        if scenario.vs_bare is None:
+            continue
+        reference, target = scenario.vs_bare
         ours_rate, ours_problem = rate(scenario.name, "ours")
-        if scenario.vs_bare_insert_target is not None:
-            bare_rate = bare.rate if bare else None
-            out.append(
-                ratio(
-                    f"{scenario.name} ours / bare insert",
-                    ours_rate,
-                    bare_rate,
-                    scenario.vs_bare_insert_target,
-                    ours_problem or (None if bare else "not run"),
-                    "%",
-                )
+        bare = bares.get(reference)
+        out.append(
+            ratio(
+                f"{scenario.name} ours / {BARE_REFERENCES[reference].removeprefix('bare ')}",
+                ours_rate,
+                bare.rate if bare else None,
+                target,
+                ours_problem or (None if bare else "not run"),
+                "%",
             )
+        )
+    for row in rows:
+        if row.provider_requests is None:
+            continue
+        fetched = row.provider_requests["jwks"]
+        out.append(
+            {
+                "name": f"{row.scenario} JWKS requests during the load",
+                "value": fetched,
+                "target": MAX_JWKS_FETCHES_DURING_LOAD,
+                "unit": "requests",
+                "verdict": "PASS" if fetched <= MAX_JWKS_FETCHES_DURING_LOAD else "MISS",
+            }
+        )
     return out
 
 
 def ratio(
-    name: str, num: float | None, den: float | None, target: float, problem: str | None, unit: str
+    name: str,
+    num: float | None,
+    den: float | None,
+    target: float | None,
+    problem: str | None,
+    unit: str,
 ) -> dict[str, Any]:
+    """``num / den`` against ``target`` (at least); ``target`` None: for information."""
     value = num / den if (num is not None and den) else None
     if value is None:
         verdict = f"n/a ({problem or 'no data'})"
+    elif target is None:
+        verdict = "(information)"
     else:
         verdict = "PASS" if value >= target else "MISS"
     return {"name": name, "value": value, "target": target, "unit": unit, "verdict": verdict}
@@ -1204,12 +1263,27 @@ def ratio(
 def fmt_ratio(value: float | None, unit: str) -> str:
     if value is None:
         return "-"
-    return f"{value:.0%}" if unit == "%" else f"{value:.1f}x"
+    if unit == "%":
+        return f"{value:.0%}"
+    if unit == "x":
+        return f"{value:.1f}x"
+    return f"{value:g}"
+
+
+def fmt_target(target: float | None, unit: str) -> str:
+    if target is None:
+        return ""
+    if unit == "%":
+        return f">= {target:.0%}"
+    if unit == "x":
+        return f">= {target:g}x"
+    return f"<= {target:g}"
 
 
 def print_report(
     rows: list[Measured],
-    bare: BareResult | None,
+    bares: dict[str, BareResult],
+    extra_bares: list[BareResult],
     ratios: list[dict[str, Any]],
     args: argparse.Namespace,
 ) -> None:
@@ -1220,35 +1294,46 @@ def print_report(
         + (f", fastest of {args.repeat} runs" if args.repeat > 1 else "")
         + f"; store {args.store}"
     )
+    bare_rows = [
+        (BARE_REFERENCES[name], bares[name]) for name in BARE_REFERENCES if name in bares
+    ] + [(f"bare RS256 verify ({b.label}, info)", b) for b in extra_bares]
+    width = max([22, *(len(r.scenario) for r in rows), *(len(label) for label, _ in bare_rows)])
     header = (
-        f"{'scenario':<22} {'server':<16} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
-        f"  {'srv cpu':>7} {'other':>6}"
+        f"{'scenario':<{width}} {'server':<16} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8}"
+        f" {'errors':>7}  {'srv cpu':>7} {'other':>6}"
     )
     print(header)
     print("-" * len(header))
     for row in rows:
         label = "cognitoidentity" if row.server == "ours" else "moto_server"
+        if row.skipped:
+            print(f"{row.scenario:<{width}} {label:<16} {'n/a':>10}  {row.skipped}")
+            continue
         if row.result is None:
-            print(f"{row.scenario:<22} {label:<16} {'FAILED':>10}  {row.failure}")
+            print(f"{row.scenario:<{width}} {label:<16} {'FAILED':>10}  {row.failure}")
             continue
         r = row.result
         cpu = row.cpu or CpuUse(0, 0, 0, 0)
         print(
-            f"{row.scenario:<22} {label:<16} {r.rps:>10,.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f}"
-            f" {r.errors:>7}  {cpu.server:>7.2f} {cpu.other:>6.2f}"
+            f"{row.scenario:<{width}} {label:<16} {r.rps:>10,.0f} {r.p50_ms:>8.2f}"
+            f" {r.p99_ms:>8.2f} {r.errors:>7}  {cpu.server:>7.2f} {cpu.other:>6.2f}"
         )
-    if bare is not None:
-        print(
-            f"{'bare insert (1/txn)':<22} {bare.store:<16} {bare.rate:>10,.0f} {'':>8} {'':>8}"
-            f" {'':>7}"
-        )
+    for label, bare in bare_rows:
+        print(f"{label:<{width}} {bare.label:<16} {bare.rate:>10,.0f}")
     busiest = max((r.cpu.other for r in rows if r.cpu), default=0.0)
     print(
         "(srv cpu, other: cores kept busy on average during the run by the server process, and"
         " by everything but the server, wrk"
         + (" and PostgreSQL" if args.store == "postgresql" else "")
-        + ")"
+        + "; bare rows: one thread of this script, after the servers stopped)"
     )
+    for row in rows:
+        if row.provider_requests is not None:
+            p = row.provider_requests
+            print(
+                f"OIDC provider, {row.scenario} load: {p['discovery']} discovery and {p['jwks']}"
+                f" JWKS requests ({p['before']} before it, set-up included)"
+            )
     if busiest > OTHER_LOAD_WARNING:
         print(
             f"WARNING: other processes kept up to {busiest:.2f} cores busy during a run: the"
@@ -1256,11 +1341,12 @@ def print_report(
             " quiet."
         )
     print()
-    width = max((len(r["name"]) for r in ratios), default=10)
+    name_width = max((len(r["name"]) for r in ratios), default=10)
     for q in ratios:
-        target = f">= {q['target']:.0%}" if q["unit"] == "%" else f">= {q['target']:g}x"
+        target = fmt_target(q["target"], q["unit"])
+        target_text = f"target {target:<8}" if target else f"{'':<15}"
         print(
-            f"{q['name']:<{width}}  {fmt_ratio(q['value'], q['unit']):>8}  target {target:<8}"
+            f"{q['name']:<{name_width}}  {fmt_ratio(q['value'], q['unit']):>8}  {target_text}"
             f"  {q['verdict']}"
         )
 
@@ -1281,7 +1367,8 @@ def git_commit() -> str | None:
 
 def write_results(
     rows: list[Measured],
-    bare: BareResult | None,
+    bares: dict[str, BareResult],
+    extra_bares: list[BareResult],
     ratios: list[dict[str, Any]],
     args: argparse.Namespace,
     started: datetime,
@@ -1303,14 +1390,17 @@ def write_results(
                 "scenario": r.scenario,
                 "server": r.server,
                 "failure": r.failure,
+                **({"skipped": r.skipped} if r.skipped else {}),
                 **({"result": asdict(r.result)} if r.result else {}),
                 **({"cpu_cores": asdict(r.cpu)} if r.cpu else {}),
                 "rps_of_each_run": r.attempts,
+                **({"oidc_provider_requests": r.provider_requests} if r.provider_requests else {}),
                 **({"profile": r.profile} if r.profile else {}),
             }
             for r in rows
         ],
-        "bare_insert": asdict(bare) if bare else None,
+        "bare": {name: asdict(b) for name, b in bares.items()},
+        "bare_information": [asdict(b) for b in extra_bares],
         "ratios": ratios,
     }
     path.write_text(json.dumps(document, indent=2) + "\n")
@@ -1331,20 +1421,30 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help=f"database for --store postgresql ({POSTGRES_URL})",
     )
     parser.add_argument("--only", choices=["ours", "moto"], help="measure one server only")
+    groups = scenario_groups()
     parser.add_argument(
-        "--scenarios", help="comma-separated subset of: " + ", ".join(s.name for s in SCENARIOS)
+        "--scenarios",
+        help="comma-separated scenarios or groups; groups: "
+        + "; ".join(f"{g} = {', '.join(names)}" for g, names in groups.items())
+        + " (all)",
     )
     parser.add_argument(
         "--repeat",
         type=int,
         default=1,
-        help="measured runs per scenario (and bare insert loops); the fastest counts (1)",
+        help="measured runs per scenario (and bare loops); the fastest counts (1)",
     )
     parser.add_argument(
         "--insert-seconds",
         type=float,
         default=5.0,
         help="length of the bare store insert loop (5 s; 0 skips it)",
+    )
+    parser.add_argument(
+        "--crypto-seconds",
+        type=float,
+        default=3.0,
+        help="length of each bare RS512 sign and RS256 verify loop (3 s; 0 skips them)",
     )
     parser.add_argument(
         "--profile",
@@ -1359,6 +1459,77 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def run_bares(
+    args: argparse.Namespace, work: Path, provider: OidcProvider | None, failed: list[str]
+) -> tuple[dict[str, BareResult], list[BareResult]]:
+    """The reference loops the selected scenarios need (fastest of --repeat each), and, next to
+    the RS256 verification rate of our verifier's library, bare ``cryptography``'s for
+    information when that library is another one."""
+    bares: dict[str, BareResult] = {}
+    extra: list[BareResult] = []
+
+    def fastest(make: Callable[[int], BareResult]) -> BareResult:
+        return max((make(attempt) for attempt in range(args.repeat)), key=lambda b: b.rate)
+
+    for name in bare_needed(args):
+        try:
+            if name == "insert":
+                if args.insert_seconds <= 0:
+                    continue
+                print(
+                    f"== bare {args.store} insert, one row per transaction,"
+                    f" {args.insert_seconds:g} s",
+                    flush=True,
+                )
+
+                def insert(attempt: int) -> BareResult:
+                    if args.store == "sqlite":
+                        return bare_insert_sqlite(work / f"bare-{attempt}.db", args.insert_seconds)
+                    with postgres_schema(args.postgres_url, "bench_bare") as url:
+                        return bare_insert_postgres(url, args.insert_seconds)
+
+                bares[name] = fastest(insert)
+                b = bares[name]
+                print(f"   {b.rate:,.0f} inserts/s ({b.count} in {b.duration_s:.1f} s)", flush=True)
+            elif name == "sign":
+                if args.crypto_seconds <= 0:
+                    continue
+                print(
+                    f"== bare RS512 signing (cryptography, RSA-2048, PKCS#1 v1.5 + SHA-512),"
+                    f" {args.crypto_seconds:g} s",
+                    flush=True,
+                )
+                bares[name] = fastest(lambda _: bare_sign(args.crypto_seconds))
+                b = bares[name]
+                print(f"   {b.rate:,.0f} signatures/s", flush=True)
+            elif name == "verify":
+                if args.crypto_seconds <= 0 or provider is None:
+                    continue
+                library = oidc_verifier_library()
+                libraries = [library] + (["cryptography"] if library != "cryptography" else [])
+                for lib in libraries:
+                    print(
+                        f"== bare RS256 verification ({lib}, RSA-2048), {args.crypto_seconds:g} s"
+                        + ("" if lib == library else " (information)"),
+                        flush=True,
+                    )
+
+                    def verify(_: int, lib: str = lib) -> BareResult:
+                        assert provider is not None
+                        return bare_verify(args.crypto_seconds, provider, lib)
+
+                    b = fastest(verify)
+                    if lib == library:
+                        bares[name] = b
+                    else:
+                        extra.append(replace(b, reference="verify-cryptography"))
+                    print(f"   {b.rate:,.0f} verifications/s", flush=True)
+        except Exception as exc:
+            failed.append(f"bare {name}: {exc}")
+            print(f"   FAILED: {exc}", flush=True)
+    return bares, extra
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     # A plain `kill` still stops the servers: SystemExit unwinds through the finally blocks.
@@ -1366,19 +1537,27 @@ def main(argv: list[str] | None = None) -> int:
     ensure_wrk()
     started = datetime.now(UTC)
     rows: list[Measured] = []
-    bare: BareResult | None = None
+    bares: dict[str, BareResult] = {}
+    extra_bares: list[BareResult] = []
     failed: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="cognitoidentity-bench-") as tmp:
+    unavailable: dict[str, str] = {}
+    logins = any(s.group == "logins" for s in selected_scenarios(args))
+    with (
+        tempfile.TemporaryDirectory(prefix="cognitoidentity-bench-") as tmp,
+        OidcProvider() if logins else nullcontext() as provider,
+    ):
         work = Path(tmp)
         scripts = work / "scripts"
         scripts.mkdir()
+        if provider is not None:
+            print(f"== OIDC provider (this script) on {provider.url}", flush=True)
         kinds = [args.only] if args.only else ["ours", "moto"]
         for kind in kinds:
             try:
                 with store_url(args, kind) as url:
                     server = ours(work, url) if kind == "ours" else moto(work)
                     try:
-                        rows += measure_server(server, args, scripts)
+                        rows += measure_server(server, args, scripts, provider, unavailable)
                     except Exception as exc:
                         failed.append(f"{server.label}: {exc}")
                         print(f"   {server.label} FAILED: {exc}\n{server.log_tail()}", flush=True)
@@ -1387,32 +1566,11 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as exc:  # e.g. PostgreSQL unreachable
                 failed.append(f"{kind}: {exc}")
                 print(f"== {kind}: FAILED: {exc}", flush=True)
-        if "ours" in kinds and args.insert_seconds > 0:
-            print(
-                f"== bare {args.store} insert, one row per transaction, {args.insert_seconds:g} s",
-                flush=True,
-            )
-            try:
-                loops: list[BareResult] = []
-                for attempt in range(args.repeat):
-                    if args.store == "sqlite":
-                        loops.append(
-                            bare_insert_sqlite(work / f"bare-{attempt}.db", args.insert_seconds)
-                        )
-                    else:
-                        with postgres_schema(args.postgres_url, "bench_bare") as url:
-                            loops.append(bare_insert_postgres(url, args.insert_seconds))
-                bare = max(loops, key=lambda b: b.rate)
-                print(
-                    f"   {bare.rate:,.0f} inserts/s ({bare.inserts} in {bare.duration_s:.1f} s)",
-                    flush=True,
-                )
-            except Exception as exc:
-                failed.append(f"bare insert: {exc}")
-                print(f"   FAILED: {exc}", flush=True)
-    ratios = ratio_rows(rows, bare, args)
-    print_report(rows, bare, ratios, args)
-    path = write_results(rows, bare, ratios, args, started)
+        if "ours" in kinds:
+            bares, extra_bares = run_bares(args, work, provider, failed)
+    ratios = ratio_rows(rows, bares, args)
+    print_report(rows, bares, extra_bares, ratios, args)
+    path = write_results(rows, bares, extra_bares, ratios, args, started)
     print(f"\nresults: {path.relative_to(ROOT)}")
     errors = [
         f"{r.scenario} on {r.server}: {r.result.errors} errors"

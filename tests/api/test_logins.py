@@ -338,7 +338,8 @@ def test_provider_that_hangs(tmp_path: Path, moto: MotoServer) -> None:
 
 def test_two_processes_racing_on_postgresql(tmp_path: Path) -> None:
     require_postgres()
-    google = OidcProvider("https://accounts.google.com").start()
+    google = OidcProvider("https://accounts.google.com")
+    google.start()
     try:
         env = {"COGNITOIDENTITY_PROVIDER_ENDPOINTS": orjson.dumps({GOOGLE: google.url}).decode()}
         with temporary_schema() as url:
