@@ -24,7 +24,10 @@ from typing import Any
 
 import pytest
 
+from tests.support.idp import MotoServer, moto
 from tests.support.server import REGION, Credentials, ServerProcess
+
+__all__ = ["moto"]  # the session fixture, imported so pytest finds it here
 
 pytestmark = pytest.mark.slow
 
@@ -83,7 +86,12 @@ def node() -> str:
 
 
 def run_scenario(
-    node: str, server: ServerProcess, account: Credentials, tmp_path: Path, name: str
+    node: str,
+    server: ServerProcess,
+    account: Credentials,
+    tmp_path: Path,
+    name: str,
+    extra_env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Run ``scenario.mjs <name>``; its parsed JSON document, checked for the common invariants."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
@@ -97,6 +105,7 @@ def run_scenario(
         AWS_EC2_METADATA_DISABLED="true",
         COGNITO_E2E_ACCOUNT_ID=account.account_id,
     )
+    env.update(extra_env or {})
     result = subprocess.run(
         [node, "scenario.mjs", name],
         cwd=JS_DIR,
@@ -344,3 +353,52 @@ def test_lockfile_pins_registry_packages() -> None:
         assert resolved is None or resolved.startswith(REGISTRY), (path, resolved)
     urls = re.findall(r"[a-z+]+://[^\"\s]+", (JS_DIR / "package-lock.json").read_text())
     assert all(url.startswith(REGISTRY) for url in urls), urls
+
+
+def test_user_pool_login_flow(node: str, moto: MotoServer, tmp_path: Path) -> None:
+    """A browser-style client: signed in to a user pool, no AWS keys, gets an identity and
+    credentials with its ID token, as Amplify does."""
+    env = {"COGNITOIDENTITY_PROVIDER_ENDPOINTS": json.dumps(moto.provider_endpoints())}
+    server = ServerProcess(tmp_path, str(tmp_path / "store.db"), extra_env=env).start()
+    try:
+        account = server.new_account()
+        login = moto.user_pool_login()
+        admin = server.client(account)
+        pool_id = admin.create_identity_pool(
+            IdentityPoolName="browser",
+            AllowUnauthenticatedIdentities=False,
+            CognitoIdentityProviders=[
+                {"ProviderName": login.provider_name, "ClientId": login.client_id}
+            ],
+        )["IdentityPoolId"]
+        role = f"arn:aws:iam::{account.account_id}:role/BrowserUsers"
+        admin.set_identity_pool_roles(IdentityPoolId=pool_id, Roles={"authenticated": role})
+        document = run_scenario(
+            node,
+            server,
+            account,
+            tmp_path,
+            "userpool",
+            {
+                "COGNITO_E2E_POOL_ID": pool_id,
+                "COGNITO_E2E_PROVIDER": login.provider_name,
+                "COGNITO_E2E_ID_TOKEN": login.id_token,
+            },
+        )
+        steps = document["results"]
+        identity_id = ok(steps["getId"])["IdentityId"]
+        assert ID_SHAPE.fullmatch(identity_id)
+        creds = ok(steps["credentials"])
+        assert creds["IdentityId"] == identity_id
+        assert creds["Credentials"]["AccessKeyId"].startswith("ASIA")
+        assert set(creds["Credentials"]["Expiration"]) == {"$date"}
+        assert ok(steps["token"])["IdentityId"] == identity_id
+        refused = error(steps["withoutLogins"])
+        assert refused["name"] == "NotAuthorizedException"
+        assert refused["httpStatusCode"] == 400
+        # No request carried AWS credentials: the ID token was the only proof.
+        assert all(not r["signed"] for r in document["requests"])
+        described = admin.describe_identity(IdentityId=identity_id)
+        assert described["Logins"] == [login.provider_name]
+    finally:
+        server.stop()

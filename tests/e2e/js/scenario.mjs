@@ -1,6 +1,6 @@
 // The core identity-pool scenario with the AWS SDK for JavaScript v3, as a user would write it.
 //
-// Usage: node scenario.mjs <core|errors|unsigned|pagination>
+// Usage: node scenario.mjs <core|errors|unsigned|pagination|userpool>
 //
 // Configuration comes from the standard environment variables only, resolved by the SDK itself:
 // AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_ENDPOINT_URL_COGNITO_IDENTITY (the
@@ -18,7 +18,9 @@ import {
   DeleteIdentityPoolCommand,
   DescribeIdentityCommand,
   DescribeIdentityPoolCommand,
+  GetCredentialsForIdentityCommand,
   GetIdCommand,
+  GetOpenIdTokenCommand,
   ListIdentitiesCommand,
   ListIdentityPoolsCommand,
   ListTagsForResourceCommand,
@@ -371,7 +373,34 @@ async function pagination() {
   return steps;
 }
 
-const SCENARIOS = { core, errors, unsigned, pagination };
+// A browser or mobile app signed in to a user pool: the ID token is the login, no AWS keys.
+// COGNITO_E2E_POOL_ID, COGNITO_E2E_PROVIDER (cognito-idp.<region>.amazonaws.com/<user pool id>)
+// and COGNITO_E2E_ID_TOKEN say which pool and login.
+async function userpool() {
+  const client = anonymousClient();
+  const logins = { [required("COGNITO_E2E_PROVIDER")]: required("COGNITO_E2E_ID_TOKEN") };
+  const steps = {};
+  steps.getId = await call(
+    client,
+    new GetIdCommand({ IdentityPoolId: required("COGNITO_E2E_POOL_ID"), Logins: logins }),
+  );
+  const identityId = steps.getId.output?.IdentityId;
+  steps.credentials = await call(
+    client,
+    new GetCredentialsForIdentityCommand({ IdentityId: identityId, Logins: logins }),
+  );
+  steps.token = await call(
+    client,
+    new GetOpenIdTokenCommand({ IdentityId: identityId, Logins: logins }),
+  );
+  steps.withoutLogins = await call(
+    client,
+    new GetCredentialsForIdentityCommand({ IdentityId: identityId }),
+  );
+  return steps;
+}
+
+const SCENARIOS = { core, errors, unsigned, pagination, userpool };
 
 async function main() {
   const name = process.argv[2];
