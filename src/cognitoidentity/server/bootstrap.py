@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +66,8 @@ class Started:
     admin: AccountAdmin
     resolver: AccessKeyResolver
     new_root_key: IssuedKey | None
+    first_key: asyncio.Task[object] | None = None
+    """The background creation of the first signing key (held so it is not collected)."""
 
 
 async def start(settings: Settings, *, bootstrap: bool = True) -> Started:
@@ -85,13 +89,16 @@ async def start(settings: Settings, *, bootstrap: bool = True) -> Started:
     box = master.box(ACCESS_KEY_PURPOSE)
     admin = AccountAdmin(store, box, runtime.clock)
     issued = None
+    first_key: asyncio.Task[object] | None = None
     if bootstrap:
         issued = await admin.ensure_root(
             settings.root_account_id, settings.root_access_key_id, settings.root_secret_access_key
         )
-        await keys.current()  # the first signing key, made now so that no request waits for it
+        # The first signing key is made (RSA generation takes a while) in the background, so the
+        # server answers at once and the first token request rarely has to wait for it.
+        first_key = asyncio.get_running_loop().create_task(keys.current())
     resolver = AccessKeyResolver(store, box, settings.key_cache_seconds)
-    return Started(runtime, admin, resolver, issued)
+    return Started(runtime, admin, resolver, issued, first_key)
 
 
 def provider_directory(store: Store) -> ProviderDirectory:

@@ -260,6 +260,7 @@ class SigningKeys:
 
     async def jwks(self) -> dict[str, Any]:
         """RFC 7517 §5 key set: the current key, then retired keys still within their retention."""
+        await self.current()  # a fresh store has no key until the first one is made
         keyset = await self._fresh(FORCED_REFRESH_SECONDS)
         now = self._clock()
         return {

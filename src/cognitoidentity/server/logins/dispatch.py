@@ -51,7 +51,6 @@ from cognitoidentity.server.logins.oidc import (
     cognito_settings,
     oidc_settings,
 )
-from cognitoidentity.server.logins.saml import SamlVerifier
 from cognitoidentity.server.logins.twitter import TWITTER_KEY, TwitterVerifier
 from cognitoidentity.server.store.base import IdentityPool
 
@@ -180,6 +179,9 @@ class LoginVerifier:
         if key in pool.saml_provider_arns:
             saml = await self.directory.saml_provider(pool.account_id, key)
             if saml is not None:
+                # The XML-signature stack is imported when SAML is first used, not at start.
+                from cognitoidentity.server.logins.saml import SamlVerifier
+
                 return SamlVerifier(key, saml, clock=self.clock)
         raise NotAuthorizedException(UNSUPPORTED_PROVIDER)
 

@@ -52,11 +52,9 @@ from datetime import UTC, datetime
 from typing import Final
 from urllib.parse import urlsplit
 
-from lxml import etree
 
 from cognitoidentity.server.api import iam as api
 from cognitoidentity.server.context import RequestContext
-from cognitoidentity.server.logins.saml import MD, parse_metadata, parse_xml
 from cognitoidentity.server.operations import Handler
 from cognitoidentity.server.operations.tags import partition_of
 from cognitoidentity.server.store.base import (
@@ -412,6 +410,11 @@ def _saml_not_found(arn: str) -> api.NoSuchEntityException:
 
 def _valid_until(document: str) -> datetime | None:
     """Check the metadata as the SAML verifier will use it; its ``validUntil``, if any."""
+    # The XML-signature stack is imported when SAML is first used, not at every server start.
+    from lxml import etree
+
+    from cognitoidentity.server.logins.saml import MD, parse_metadata, parse_xml
+
     try:
         parse_metadata(document)
         root = parse_xml(document.encode())
