@@ -52,7 +52,6 @@ from datetime import UTC, datetime
 from typing import Final
 from urllib.parse import urlsplit
 
-
 from cognitoidentity.server.api import iam as api
 from cognitoidentity.server.context import RequestContext
 from cognitoidentity.server.operations import Handler
