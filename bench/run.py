@@ -413,7 +413,7 @@ def moto(work: Path) -> Server:
     )
 
 
-# -- the bench's OpenID provider ------------------------------------------------------------------
+# -- the bench's OpenID provider ---------------------------------------------------------------
 def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
@@ -730,14 +730,27 @@ def wrk_version() -> str:
     )
 
 
-# -- profiling (optional) -----------------------------------------------------------------------
+# -- profiling (optional) ----------------------------------------------------------------------
 def py_spy() -> str | None:
     path = VENV_BIN / "py-spy"
     return str(path) if path.exists() else shutil.which("py-spy")
 
 
+OUTER_FRAMES = (
+    "<module>",
+    "uvicorn/",
+    "asyncio/",
+    "threading.py",
+    "server/cli.py",
+    "server/app.py",
+)
+"""Frames that every request passes through (the event loop, uvicorn, our ASGI application): left
+out of the "handler" list, which shows where the operations themselves spend their time."""
+
+
 def top_frames(raw: Path, limit: int = 15) -> dict[str, list[tuple[str, float]]]:
-    """Self and inclusive shares of samples per frame, from py-spy's collapsed ("raw") output."""
+    """Self and inclusive shares of samples per frame, from py-spy's collapsed ("raw") output;
+    ``handler``: the inclusive ones without :data:`OUTER_FRAMES`."""
     own: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
     threads: Counter[str] = Counter()
@@ -756,15 +769,17 @@ def top_frames(raw: Path, limit: int = 15) -> dict[str, list[tuple[str, float]]]
         for frame in set(frames):
             inclusive[frame] += count
     if total == 0:
-        return {"threads": [], "self": [], "inclusive": []}
+        return {"threads": [], "self": [], "inclusive": [], "handler": []}
+    handler = [(f, n) for f, n in inclusive.most_common() if not any(o in f for o in OUTER_FRAMES)]
     return {
         "threads": [(t, n / total) for t, n in threads.most_common()],
         "self": [(f, n / total) for f, n in own.most_common(limit)],
         "inclusive": [(f, n / total) for f, n in inclusive.most_common(limit)],
+        "handler": [(f, n / total) for f, n in handler[:limit]],
     }
 
 
-# -- bare store insert rate ----------------------------------------------------------------------
+# -- bare reference rates: store inserts, RS512 signing, RS256 verification --------------------
 SQLITE_DDL = """
 CREATE TABLE identity_pools (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -1138,6 +1153,9 @@ def profile_run(
     )
     for frame, share in frames["self"][:10]:
         print(f"     {share:6.1%}  {frame}", flush=True)
+    print("   top inclusive time below the ASGI application:", flush=True)
+    for frame, share in frames["handler"][:10]:
+        print(f"     {share:6.1%}  {frame}", flush=True)
     return {"rps_while_profiled": result.rps, **frames}
 
 
@@ -1307,7 +1325,7 @@ def print_report(
     for row in rows:
         label = "cognitoidentity" if row.server == "ours" else "moto_server"
         if row.skipped:
-            print(f"{row.scenario:<{width}} {label:<16} {'n/a':>10}  {row.skipped}")
+            print(f"{row.scenario:<{width}} {label:<16} {'n/a':>10}: {row.skipped}")
             continue
         if row.result is None:
             print(f"{row.scenario:<{width}} {label:<16} {'FAILED':>10}  {row.failure}")
@@ -1568,10 +1586,18 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"== {kind}: FAILED: {exc}", flush=True)
         if "ours" in kinds:
             bares, extra_bares = run_bares(args, work, provider, failed)
+        profiles = sorted(scripts.glob("*.collapsed"))
+        if profiles:  # py-spy's collapsed stacks outlive the run, for flame graphs
+            kept = RESULTS / f"{started.strftime('%Y%m%dT%H%M%SZ')}-profiles"
+            kept.mkdir(parents=True, exist_ok=True)
+            for raw in profiles:
+                shutil.copy(raw, kept / raw.name)
     ratios = ratio_rows(rows, bares, args)
     print_report(rows, bares, extra_bares, ratios, args)
     path = write_results(rows, bares, extra_bares, ratios, args, started)
     print(f"\nresults: {path.relative_to(ROOT)}")
+    if profiles:
+        print(f"py-spy stacks (collapsed): {kept.relative_to(ROOT)}/")
     errors = [
         f"{r.scenario} on {r.server}: {r.result.errors} errors"
         for r in rows
