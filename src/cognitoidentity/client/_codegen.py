@@ -7,7 +7,7 @@ stripped. Run it again when botocore's model changes, then ``ruff format`` the o
 output by hand::
 
     python -m cognitoidentity.client._codegen
-    ruff format src/cognitoidentity/client/_model.py
+    ruff format src/cognitoidentity/client/_model.py src/cognitoidentity/client/types.py
 
 It runs only at development time; the client never imports it.
 """
@@ -25,7 +25,7 @@ import botocore.session
 from botocore import xform_name
 
 SERVICE = "cognito-identity"
-OUTPUT = Path(__file__).resolve().parent / "_model.py"
+OUTPUT = Path(__file__).resolve().parent / "_model.py"  # and types.py beside it
 API_REFERENCE = "https://docs.aws.amazon.com/cognitoidentity/latest/APIReference/API_{}.html"
 WIDTH = 100
 
@@ -97,7 +97,8 @@ class _TextOf(HTMLParser):
             self.flush()
             self.prefix = "- "
         elif tag in ("p", "ul", "ol", "note", "important"):
-            if not (tag == "p" and self.prefix == "- " and not "".join(self.current).strip()):
+            # A paragraph opening an item or a note keeps the item's dash or the note's label.
+            if not (tag == "p" and self.prefix and not "".join(self.current).strip()):
                 self.flush()
             if tag in ("note", "important"):
                 self.prefix = "Note: " if tag == "note" else "Important: "
@@ -223,7 +224,9 @@ class Generator:
         structures = sorted(
             n
             for n in seen
-            if self.shapes[n]["type"] == "structure" and not self.shapes[n].get("exception")
+            if self.shapes[n]["type"] == "structure"
+            and self.shapes[n]["members"]
+            and not self.shapes[n].get("exception")
         )
         return enums, structures
 
@@ -394,7 +397,10 @@ class Generator:
             "from typing import Any, Literal, Required, TypedDict, cast, overload",
             "",
             "from cognitoidentity.client._errors import (",
-            *(f"    {e}," for e in sorted(["CognitoIdentityError", *FRONT_END_ERRORS])),
+            *(
+                f"    {e},"
+                for e in sorted(["CognitoIdentityError", *FRONT_END_ERRORS], key=str.lower)
+            ),
             ")",
             "from cognitoidentity.client._paginate import Pages",
             "",
@@ -444,14 +450,37 @@ class Generator:
         out += self.render_paginate()
         return "\n".join(out).rstrip() + "\n"
 
+    def render_types(self) -> str:
+        """The public module re-exporting the wire types, for annotations in user code."""
+        enums, structures = self.type_names()
+        names = sorted([*enums, *structures, "EmptyResponse"], key=str.lower)
+        out = [
+            '"""The typed shapes of Amazon Cognito Identity\'s requests and results, for annotations::',
+            "",
+            "    from cognitoidentity.client.types import IdentityPool",
+            "",
+            "Generated with ``_model.py`` by ``python -m cognitoidentity.client._codegen``.",
+            '"""',
+            "",
+            "from cognitoidentity.client._model import (",
+            *(f"    {n}," for n in names),
+            ")",
+            "",
+            "__all__ = [",
+            *(f'    "{n}",' for n in sorted(names)),
+            "]",
+        ]
+        return "\n".join(out) + "\n"
+
 
 def main(argv: list[str]) -> int:
     session = botocore.session.get_session()
     model = session.get_component("data_loader").load_service_model(SERVICE, "service-2")
-    text = Generator(model).render()
-    target = Path(argv[1]) if len(argv) > 1 else OUTPUT
-    target.write_text(text)
-    print(f"wrote {target}")
+    generator = Generator(model)
+    target = Path(argv[1]) if len(argv) > 1 else OUTPUT.parent
+    for name, text in (("_model.py", generator.render()), ("types.py", generator.render_types())):
+        (target / name).write_text(text)
+        print(f"wrote {target / name}")
     return 0
 
 

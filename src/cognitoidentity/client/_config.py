@@ -33,9 +33,9 @@ STS_REGIONAL_ENDPOINT_VALUES = ("regional", "legacy")
 class CredsConfig(TypedDict, total=False):
     """Static credentials: ``config["credentials"]["creds"]``."""
 
-    access_key_id: str
-    secret_access_key: str
-    session_token: str
+    access_key_id: str | None
+    secret_access_key: str | None
+    session_token: str | None
 
 
 class CredentialsConfig(TypedDict, total=False):
@@ -46,21 +46,21 @@ class CredentialsConfig(TypedDict, total=False):
     requests, which only the public operations (GetId, GetCredentialsForIdentity, GetOpenIdToken,
     UnlinkIdentity) accept."""
 
-    creds: CredsConfig
-    profile: str
-    anonymous: bool
+    creds: CredsConfig | None
+    profile: str | None
+    anonymous: bool | None
 
 
 class ClientConfig(TypedDict, total=False):
-    """The seed's ``config``: every key optional."""
+    """The seed's ``config``: every key optional; ``None`` (or ``""``) means "not set"."""
 
-    credentials: CredentialsConfig
-    endpoint: str
-    region: str
-    close_connection: bool
-    timeout: float
-    s3_force_path_style: bool
-    sts_regional_endpoint: Literal["regional", "legacy"]
+    credentials: CredentialsConfig | None
+    endpoint: str | None
+    region: str | None
+    close_connection: bool | None
+    timeout: float | None
+    s3_force_path_style: bool | None
+    sts_regional_endpoint: Literal["regional", "legacy"] | None
 
 
 # What each key accepts: a (types, description) pair, or the schema of a nested mapping.

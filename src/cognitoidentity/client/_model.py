@@ -412,10 +412,6 @@ class SetPrincipalTagAttributeMapResponse(TypedDict, total=False):
     PrincipalTags: dict[str, str]
 
 
-class TagResourceResponse(TypedDict, total=False):
-    """The ``TagResourceResponse`` structure."""
-
-
 class UnprocessedIdentityId(TypedDict, total=False):
     """An array of UnprocessedIdentityId objects, each of which contains an ErrorCode and
     IdentityId.
@@ -428,10 +424,6 @@ class UnprocessedIdentityId(TypedDict, total=False):
 
     IdentityId: str
     ErrorCode: ErrorCode
-
-
-class UntagResourceResponse(TypedDict, total=False):
-    """The ``UntagResourceResponse`` structure."""
 
 
 class EmptyResponse(TypedDict):
@@ -591,7 +583,8 @@ class Operations:
         - Twitter: ``api.twitter.com``
         - Digits: ``www.digits.com``
 
-        If you don't provide a value for a parameter, Amazon Cognito sets it to its default value.
+        Important: If you don't provide a value for a parameter, Amazon Cognito sets it to its
+        default value.
 
         You must use Amazon Web Services developer credentials to call this operation.
 
@@ -1086,8 +1079,8 @@ class Operations:
                 security implications: an attacker could use a leaked token to access your Amazon
                 Web Services resources for the token's duration.
 
-                Please provide for a small grace period, usually no more than 5 minutes, to account
-                for clock skew.
+                Note: Please provide for a small grace period, usually no more than 5 minutes, to
+                account for clock skew.
 
         Returns:
             A dict (``GetOpenIdTokenForDeveloperIdentityResponse``):
@@ -1736,7 +1729,8 @@ class Operations:
     ) -> IdentityPool:
         """Updates the configuration of an identity pool.
 
-        If you don't provide a value for a parameter, Amazon Cognito sets it to its default value.
+        Important: If you don't provide a value for a parameter, Amazon Cognito sets it to its
+        default value.
 
         You must use Amazon Web Services developer credentials to call this operation.
 

@@ -18,7 +18,7 @@ from cognitoidentity.server.linking import LinkRequest, LoginKey
 from cognitoidentity.server.logins.base import UNSUPPORTED_PROVIDER, LoginIdentity
 from cognitoidentity.server.operations.principal_tags import principal_tags_for
 from cognitoidentity.server.roles import VerifiedLogin
-from cognitoidentity.server.store.base import IdentityPool, LinkResult
+from cognitoidentity.server.store.base import IdentityPool
 from cognitoidentity.server.tokens import TokenError, VerifiedToken
 
 COGNITO_TOKEN_PROVIDER = "cognito-identity.amazonaws.com"  # noqa: S105 - a provider name
@@ -82,7 +82,7 @@ def from_own_token(verified: VerifiedToken) -> Authenticated:
 
 
 def from_logins(
-    pool: IdentityPool, result: LinkResult, verified: Sequence[LoginIdentity]
+    pool: IdentityPool, identity_id: str, verified: Sequence[LoginIdentity]
 ) -> Authenticated:
     amr: list[str] = []
     tags: dict[str, str] = {}
@@ -91,7 +91,7 @@ def from_logins(
         for key, value in principal_tags_for(pool, login.provider, login.claims).items():
             tags.setdefault(key, value)
     return Authenticated(
-        identity_id=result.identity_id,
+        identity_id=identity_id,
         amr=tuple(amr),
         role_logins=tuple(VerifiedLogin(v.provider, v.mapping_keys, v.claims) for v in verified),
         principal_tags=tags,
@@ -105,19 +105,51 @@ async def link(
     pool: IdentityPool,
     verified: Sequence[LoginIdentity],
     identity_id: str | None,
-) -> LinkResult:
-    """Attach verified logins: the same login always reaches the same identity, a new one links to
-    the named identity (or makes a new identity), one owned elsewhere merges the two."""
-    return await ctx.store.link_logins(
+) -> str:
+    """Attach verified logins and answer the identity they now belong to: the same login always
+    reaches the same identity, a new one links to the named identity (or makes a new identity),
+    one owned elsewhere merges the two."""
+    return await link_keys(
+        ctx, pool, tuple(LoginKey(v.provider, v.user_id) for v in verified), identity_id
+    )
+
+
+async def link_keys(
+    ctx: RequestContext, pool: IdentityPool, keys: tuple[LoginKey, ...], identity_id: str | None
+) -> str:
+    """:func:`link` for logins already verified (or a developer's user identifiers)."""
+    settled = await _already_linked(ctx, pool, keys, identity_id)
+    if settled is not None:
+        return settled
+    result = await ctx.store.link_logins(
         pool.pool_id,
         LinkRequest(
-            logins=tuple(LoginKey(v.provider, v.user_id) for v in verified),
+            logins=keys,
             new_identity_id=f"{pool.region}:{ctx.runtime.new_uuid()}",
             identity_id=identity_id,
             developer_provider=pool.developer_provider_name,
         ),
         ctx.runtime.clock(),
     )
+    return result.identity_id
+
+
+async def _already_linked(
+    ctx: RequestContext, pool: IdentityPool, keys: tuple[LoginKey, ...], identity_id: str | None
+) -> str | None:
+    """The common case, a returning user: every presented login already belongs to one enabled
+    identity (the named one, if any), so nothing changes and reads answer without a write
+    transaction. Anything else (a new login, a merge, an error to report) takes the full path."""
+    owners = {await ctx.store.find_login(pool.pool_id, key) for key in keys}
+    if len(owners) != 1:
+        return None
+    owner = owners.pop()
+    if owner is None or (identity_id is not None and owner != identity_id):
+        return None
+    identity = await ctx.store.get_identity(owner)
+    if identity is None or identity.disabled:
+        return None
+    return owner
 
 
 async def authenticate(

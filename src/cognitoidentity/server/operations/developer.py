@@ -13,7 +13,7 @@ from datetime import timedelta
 from cognitoidentity.server.api import cognito_identity as api
 from cognitoidentity.server.context import RequestContext
 from cognitoidentity.server.linking import LinkRequest, LoginKey
-from cognitoidentity.server.operations.authn import verify_public_logins
+from cognitoidentity.server.operations.authn import link_keys, verify_public_logins
 from cognitoidentity.server.operations.lookups import identity_not_found, require_pool
 from cognitoidentity.server.pagination import decode_token, encode_token
 from cognitoidentity.server.store.base import IdentityPool
@@ -50,28 +50,19 @@ async def get_open_id_token_for_developer_identity(
     user_id = logins.pop(provider)
     verified = await verify_public_logins(ctx, pool, logins)
     keys = (LoginKey(provider, user_id), *(LoginKey(v.provider, v.user_id) for v in verified))
-    result = await ctx.store.link_logins(
-        pool.pool_id,
-        LinkRequest(
-            logins=keys,
-            new_identity_id=f"{pool.region}:{ctx.runtime.new_uuid()}",
-            identity_id=params.get("IdentityId"),
-            developer_provider=provider,
-        ),
-        ctx.runtime.clock(),
-    )
+    identity_id = await link_keys(ctx, pool, keys, params.get("IdentityId"))
     duration = params.get("TokenDuration")
     amr = ["authenticated", provider, f"{provider}:{pool.pool_id}:{user_id}"]
     for login in verified:
         amr += [login.provider, login.amr]
     token = await ctx.runtime.tokens.issue(
-        identity_id=result.identity_id,
+        identity_id=identity_id,
         pool_id=pool.pool_id,
         amr=amr,
         lifetime=timedelta(seconds=duration) if duration else DEFAULT_TOKEN_DURATION,
         principal_tags=params.get("PrincipalTags") or None,
     )
-    return {"IdentityId": result.identity_id, "Token": token}
+    return {"IdentityId": identity_id, "Token": token}
 
 
 async def lookup_developer_identity(

@@ -13,6 +13,7 @@ Member paths use camelCase names, as the real service does (``'logins'``, ``'rol
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -52,9 +53,14 @@ def _camel(name: str) -> str:
 
 
 @lru_cache(maxsize=256)
-def _pattern(source: str) -> regex.Pattern[str]:
+def _pattern(source: str) -> re.Pattern[str] | regex.Pattern[str]:
     # The models' patterns are Java regexes used with matches(): whole-string, ASCII \w and \s.
-    return regex.compile(source, regex.ASCII | regex.V0)
+    # The standard library takes most of them; only Unicode classes (\p{L}...) need ``regex``,
+    # which releases the GIL while matching and so stalls behind the store's writer thread.
+    try:
+        return re.compile(source, re.ASCII)
+    except re.error:
+        return regex.compile(source, regex.ASCII | regex.V0)
 
 
 def _kind(value: Any) -> str:

@@ -1,0 +1,66 @@
+"""The typed shapes of Amazon Cognito Identity's requests and results, for annotations::
+
+    from cognitoidentity.client.types import IdentityPool
+
+Generated with ``_model.py`` by ``python -m cognitoidentity.client._codegen``.
+"""
+
+from cognitoidentity.client._model import (
+    AmbiguousRoleResolutionType,
+    CognitoIdentityProvider,
+    Credentials,
+    DeleteIdentitiesResponse,
+    EmptyResponse,
+    ErrorCode,
+    GetCredentialsForIdentityResponse,
+    GetIdentityPoolRolesResponse,
+    GetIdResponse,
+    GetOpenIdTokenForDeveloperIdentityResponse,
+    GetOpenIdTokenResponse,
+    GetPrincipalTagAttributeMapResponse,
+    IdentityDescription,
+    IdentityPool,
+    IdentityPoolShortDescription,
+    ListIdentitiesResponse,
+    ListIdentityPoolsResponse,
+    ListTagsForResourceResponse,
+    LookupDeveloperIdentityResponse,
+    MappingRule,
+    MappingRuleMatchType,
+    MergeDeveloperIdentitiesResponse,
+    RoleMapping,
+    RoleMappingType,
+    RulesConfigurationType,
+    SetPrincipalTagAttributeMapResponse,
+    UnprocessedIdentityId,
+)
+
+__all__ = [
+    "AmbiguousRoleResolutionType",
+    "CognitoIdentityProvider",
+    "Credentials",
+    "DeleteIdentitiesResponse",
+    "EmptyResponse",
+    "ErrorCode",
+    "GetCredentialsForIdentityResponse",
+    "GetIdResponse",
+    "GetIdentityPoolRolesResponse",
+    "GetOpenIdTokenForDeveloperIdentityResponse",
+    "GetOpenIdTokenResponse",
+    "GetPrincipalTagAttributeMapResponse",
+    "IdentityDescription",
+    "IdentityPool",
+    "IdentityPoolShortDescription",
+    "ListIdentitiesResponse",
+    "ListIdentityPoolsResponse",
+    "ListTagsForResourceResponse",
+    "LookupDeveloperIdentityResponse",
+    "MappingRule",
+    "MappingRuleMatchType",
+    "MergeDeveloperIdentitiesResponse",
+    "RoleMapping",
+    "RoleMappingType",
+    "RulesConfigurationType",
+    "SetPrincipalTagAttributeMapResponse",
+    "UnprocessedIdentityId",
+]
