@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from cognitoidentity.server.api import cognito_identity as api
 from cognitoidentity.server.context import RequestContext
-from cognitoidentity.server.linking import LinkRequest, LoginKey
+from cognitoidentity.server.linking import LOGINS_DONT_MATCH, LinkRequest, LoginKey
 from cognitoidentity.server.logins.base import UNSUPPORTED_PROVIDER, LoginIdentity
 from cognitoidentity.server.operations.principal_tags import principal_tags_for
 from cognitoidentity.server.roles import VerifiedLogin
@@ -165,10 +165,7 @@ async def authenticate(
             )
         authenticated = from_own_token(await verify_own_token(ctx, pool, own))
         if identity_id is not None and authenticated.identity_id != identity_id:
-            raise api.NotAuthorizedException(
-                "Logins don't match. Please include at least one valid login for this identity "
-                "or identity pool."
-            )
+            raise api.NotAuthorizedException(LOGINS_DONT_MATCH)
         identity = await ctx.store.get_identity(authenticated.identity_id)
         if identity is None or identity.pool_id != pool.pool_id:
             raise api.ResourceNotFoundException(

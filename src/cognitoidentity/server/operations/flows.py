@@ -8,6 +8,7 @@ from datetime import timedelta
 from cognitoidentity.server.api import cognito_identity as api
 from cognitoidentity.server.context import RequestContext
 from cognitoidentity.server.credentials import Session
+from cognitoidentity.server.linking import LOGINS_DONT_MATCH
 from cognitoidentity.server.operations.authn import authenticate
 from cognitoidentity.server.operations.identities import UNAUTHENTICATED_DISABLED
 from cognitoidentity.server.operations.lookups import require_identity
@@ -35,10 +36,7 @@ def _usable_unauthenticated(identity: Identity, pool: IdentityPool) -> None:
     if identity.disabled:
         raise forbidden(identity.identity_id)
     if identity.logins:
-        raise api.NotAuthorizedException(
-            "Logins don't match. Please include at least one valid login for this identity or "
-            "identity pool."
-        )
+        raise api.NotAuthorizedException(LOGINS_DONT_MATCH)
     if not pool.allow_unauthenticated:
         raise api.NotAuthorizedException(UNAUTHENTICATED_DISABLED)
 
