@@ -400,7 +400,310 @@ async function userpool() {
   return steps;
 }
 
-const SCENARIOS = { core, errors, unsigned, pagination, userpool };
+// The conformance scenario of tests/conformance: all 23 Cognito Identity operations and the STS
+// flows, the same requests as the boto3 and AWS CLI runs. CONFORMANCE_INPUT (JSON) carries the
+// scenario's inputs (pool settings, tags, roles, a Google ID token...); AWS_ENDPOINT_URL_STS is the
+// STS endpoint, resolved by the STS client itself. The app's public calls go through clients that
+// cannot sign; the backend's through the signed client; GetCallerIdentity runs with each set of
+// temporary credentials the flows hand out. Steps are named as in tests/conformance/scenario.py.
+async function conformance() {
+  const sts = await import("@aws-sdk/client-sts");
+  const {
+    GetIdentityPoolRolesCommand,
+    GetOpenIdTokenForDeveloperIdentityCommand,
+    GetPrincipalTagAttributeMapCommand,
+    LookupDeveloperIdentityCommand,
+    MergeDeveloperIdentitiesCommand,
+    SetIdentityPoolRolesCommand,
+    SetPrincipalTagAttributeMapCommand,
+    UnlinkDeveloperIdentityCommand,
+    UnlinkIdentityCommand,
+  } = await import("@aws-sdk/client-cognito-identity");
+  const input = JSON.parse(required("CONFORMANCE_INPUT"));
+  required("AWS_ENDPOINT_URL_STS");
+  const backend = signedClient("cognito-backend");
+  const app = anonymousClient();
+  const noCredentials = async () => {
+    throw new Error("this client has no credentials and must not sign");
+  };
+  const stsApp = recordRequests(
+    new sts.STSClient({ maxAttempts: 1, credentials: noCredentials }),
+    "sts-anonymous",
+  );
+  const steps = {};
+
+  async function callSts(client, command) {
+    try {
+      const { $metadata, ...output } = await client.send(command);
+      return {
+        ok: true,
+        httpStatusCode: $metadata.httpStatusCode,
+        requestId: $metadata.requestId ?? null,
+        output: plain(output),
+      };
+    } catch (err) {
+      if (!(err instanceof sts.STSServiceException)) {
+        throw err;
+      }
+      return {
+        ok: false,
+        error: {
+          name: err.name,
+          message: err.message,
+          fault: err.$fault,
+          httpStatusCode: err.$metadata?.httpStatusCode ?? null,
+          requestId: err.$metadata?.requestId ?? null,
+          className: err.constructor.name,
+          instanceOfModeledClass: null,
+        },
+      };
+    }
+  }
+
+  async function caller(name, creds) {
+    if (!creds) {
+      return;
+    }
+    const client = recordRequests(
+      new sts.STSClient({
+        maxAttempts: 1,
+        credentials: {
+          accessKeyId: creds.AccessKeyId,
+          secretAccessKey: creds.SecretKey ?? creds.SecretAccessKey,
+          sessionToken: creds.SessionToken,
+        },
+      }),
+      "sts-temporary",
+    );
+    steps[name] = await callSts(client, new sts.GetCallerIdentityCommand({}));
+  }
+
+  const created = await call(
+    backend,
+    new CreateIdentityPoolCommand({
+      IdentityPoolName: input.poolName,
+      IdentityPoolTags: input.poolTags,
+      ...input.poolSettings,
+    }),
+  );
+  steps.createIdentityPool = created;
+  if (!created.ok) {
+    return steps;
+  }
+  const poolId = created.output.IdentityPoolId;
+  const arn = poolArn(poolId);
+  steps.describeIdentityPool = await call(
+    backend,
+    new DescribeIdentityPoolCommand({ IdentityPoolId: poolId }),
+  );
+  steps.updateIdentityPool = await call(
+    backend,
+    new UpdateIdentityPoolCommand({
+      IdentityPoolId: poolId,
+      IdentityPoolName: input.renamed,
+      ...input.poolSettings,
+    }),
+  );
+  steps.listIdentityPools = await call(backend, new ListIdentityPoolsCommand({ MaxResults: 60 }));
+  steps.tagResource = await call(
+    backend,
+    new TagResourceCommand({ ResourceArn: arn, Tags: input.tagsToAdd }),
+  );
+  steps.tagsAfterTag = await call(backend, new ListTagsForResourceCommand({ ResourceArn: arn }));
+  steps.untagResource = await call(
+    backend,
+    new UntagResourceCommand({ ResourceArn: arn, TagKeys: input.tagKeysToRemove }),
+  );
+  steps.tagsAfterUntag = await call(backend, new ListTagsForResourceCommand({ ResourceArn: arn }));
+  steps.setIdentityPoolRoles = await call(
+    backend,
+    new SetIdentityPoolRolesCommand({
+      IdentityPoolId: poolId,
+      Roles: input.roles,
+      RoleMappings: input.roleMappings,
+    }),
+  );
+  steps.getIdentityPoolRoles = await call(
+    backend,
+    new GetIdentityPoolRolesCommand({ IdentityPoolId: poolId }),
+  );
+  steps.setPrincipalTagAttributeMap = await call(
+    backend,
+    new SetPrincipalTagAttributeMapCommand({
+      IdentityPoolId: poolId,
+      IdentityProviderName: input.google,
+      UseDefaults: false,
+      PrincipalTags: input.principalTags,
+    }),
+  );
+  steps.getPrincipalTagAttributeMap = await call(
+    backend,
+    new GetPrincipalTagAttributeMapCommand({
+      IdentityPoolId: poolId,
+      IdentityProviderName: input.google,
+    }),
+  );
+
+  // The app: a guest, then Alice signed in with Google.
+  steps.getIdGuest = await call(
+    app,
+    new GetIdCommand({ IdentityPoolId: poolId, AccountId: accountId }),
+  );
+  const guest = steps.getIdGuest.output?.IdentityId;
+  steps.openIdTokenGuest = await call(app, new GetOpenIdTokenCommand({ IdentityId: guest }));
+  steps.credentialsGuest = await call(
+    app,
+    new GetCredentialsForIdentityCommand({ IdentityId: guest }),
+  );
+  await caller("callerGuest", steps.credentialsGuest.output?.Credentials);
+  const google = { [input.google]: input.googleToken };
+  steps.getIdGoogle = await call(app, new GetIdCommand({ IdentityPoolId: poolId, Logins: google }));
+  const alice = steps.getIdGoogle.output?.IdentityId;
+  steps.openIdTokenGoogle = await call(
+    app,
+    new GetOpenIdTokenCommand({ IdentityId: alice, Logins: google }),
+  );
+  steps.assumeRoleWithWebIdentity = await callSts(
+    stsApp,
+    new sts.AssumeRoleWithWebIdentityCommand({
+      RoleArn: input.authRole,
+      RoleSessionName: input.sessionName,
+      WebIdentityToken: steps.openIdTokenGoogle.output?.Token,
+      DurationSeconds: input.basicFlowSeconds,
+    }),
+  );
+  await caller("callerBasicFlow", steps.assumeRoleWithWebIdentity.output?.Credentials);
+  steps.credentialsGoogle = await call(
+    app,
+    new GetCredentialsForIdentityCommand({ IdentityId: alice, Logins: google }),
+  );
+  await caller("callerGoogle", steps.credentialsGoogle.output?.Credentials);
+  steps.credentialsWithoutLogins = await call(
+    app,
+    new GetCredentialsForIdentityCommand({ IdentityId: alice }),
+  );
+
+  // The backend: developer logins, linked to Alice's Google login and on their own.
+  steps.developerTokenAlice = await call(
+    backend,
+    new GetOpenIdTokenForDeveloperIdentityCommand({
+      IdentityPoolId: poolId,
+      IdentityId: alice,
+      Logins: { [input.developer]: "alice", ...google },
+    }),
+  );
+  steps.describeAlice = await call(backend, new DescribeIdentityCommand({ IdentityId: alice }));
+  steps.developerTokenBob = await call(
+    backend,
+    new GetOpenIdTokenForDeveloperIdentityCommand({
+      IdentityPoolId: poolId,
+      Logins: { [input.developer]: "bob" },
+    }),
+  );
+  steps.bobRegisteredElsewhere = await call(
+    backend,
+    new GetOpenIdTokenForDeveloperIdentityCommand({
+      IdentityPoolId: poolId,
+      IdentityId: guest,
+      Logins: { [input.developer]: "bob" },
+    }),
+  );
+  steps.credentialsDeveloper = await call(
+    app,
+    new GetCredentialsForIdentityCommand({
+      IdentityId: steps.developerTokenBob.output?.IdentityId,
+      Logins: { [input.enhanced]: steps.developerTokenBob.output?.Token },
+    }),
+  );
+  await caller("callerDeveloper", steps.credentialsDeveloper.output?.Credentials);
+  steps.lookupByIdentity = await call(
+    backend,
+    new LookupDeveloperIdentityCommand({
+      IdentityPoolId: poolId,
+      IdentityId: alice,
+      MaxResults: 10,
+    }),
+  );
+  steps.mergeDeveloperIdentities = await call(
+    backend,
+    new MergeDeveloperIdentitiesCommand({
+      SourceUserIdentifier: "bob",
+      DestinationUserIdentifier: "alice",
+      DeveloperProviderName: input.developer,
+      IdentityPoolId: poolId,
+    }),
+  );
+  steps.lookupByUser = await call(
+    backend,
+    new LookupDeveloperIdentityCommand({
+      IdentityPoolId: poolId,
+      DeveloperUserIdentifier: "bob",
+      MaxResults: 10,
+    }),
+  );
+  steps.unlinkDeveloperIdentity = await call(
+    backend,
+    new UnlinkDeveloperIdentityCommand({
+      IdentityId: alice,
+      IdentityPoolId: poolId,
+      DeveloperProviderName: input.developer,
+      DeveloperUserIdentifier: "bob",
+    }),
+  );
+  steps.lookupAfterUnlink = await call(
+    backend,
+    new LookupDeveloperIdentityCommand({
+      IdentityPoolId: poolId,
+      IdentityId: alice,
+      MaxResults: 10,
+    }),
+  );
+  steps.unlinkIdentity = await call(
+    app,
+    new UnlinkIdentityCommand({
+      IdentityId: alice,
+      Logins: google,
+      LoginsToRemove: [input.google],
+    }),
+  );
+  steps.describeAfterUnlink = await call(
+    backend,
+    new DescribeIdentityCommand({ IdentityId: alice }),
+  );
+  steps.getIdGoogleAfterUnlink = await call(
+    app,
+    new GetIdCommand({ IdentityPoolId: poolId, Logins: google }),
+  );
+
+  // Clean-up, and the pool is gone.
+  steps.listIdentities = await call(
+    backend,
+    new ListIdentitiesCommand({ IdentityPoolId: poolId, MaxResults: 60 }),
+  );
+  steps.deleteIdentities = await call(
+    backend,
+    new DeleteIdentitiesCommand({ IdentityIdsToDelete: [guest] }),
+  );
+  steps.listAfterDelete = await call(
+    backend,
+    new ListIdentitiesCommand({ IdentityPoolId: poolId, MaxResults: 60 }),
+  );
+  steps.deleteIdentityPool = await call(
+    backend,
+    new DeleteIdentityPoolCommand({ IdentityPoolId: poolId }),
+  );
+  steps.describeDeletedPool = await call(
+    backend,
+    new DescribeIdentityPoolCommand({ IdentityPoolId: poolId }),
+  );
+  steps.listPoolsAfterDelete = await call(
+    backend,
+    new ListIdentityPoolsCommand({ MaxResults: 60 }),
+  );
+  return steps;
+}
+
+const SCENARIOS = { core, errors, unsigned, pagination, userpool, conformance };
 
 async function main() {
   const name = process.argv[2];
