@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 import orjson
 
@@ -19,14 +19,13 @@ from cognitoidentity.server.accounts import (
 from cognitoidentity.server.app import Mounted, PageHandler
 from cognitoidentity.server.context import Runtime
 from cognitoidentity.server.credentials import CredentialVault, TemporaryCredentialResolver
-from cognitoidentity.server.crypto import MasterKey
+from cognitoidentity.server.crypto import load_master_key
 from cognitoidentity.server.iam_directory import StoreProviderDirectory
 from cognitoidentity.server.logins.base import ProviderDirectory
 from cognitoidentity.server.logins.dispatch import LoginVerifier
-from cognitoidentity.server.operations.iam import IAM
 from cognitoidentity.server.operations.sts import STS
 from cognitoidentity.server.protocol.json_rpc import load_service_model
-from cognitoidentity.server.protocol.query import QueryService
+from cognitoidentity.server.protocol.query import LazyQueryEndpoint, QueryHandler, QueryService
 from cognitoidentity.server.settings import Settings
 from cognitoidentity.server.sigv4 import SigV4Verifier
 from cognitoidentity.server.store import open_store
@@ -46,17 +45,6 @@ log = logging.getLogger("cognitoidentity")
 SIGNING_NAME = "cognito-identity"
 STS_SIGNING_NAME = "sts"
 IAM_SIGNING_NAME = "iam"
-
-
-def load_master_key(settings: Settings) -> MasterKey:
-    """The operator's key (``COGNITOIDENTITY_MASTER_KEY`` or ``--master-key-file``), else the data
-    directory's ``master.key``, created on first start with owner-only permissions. Every process
-    sharing a PostgreSQL store must be given the same key."""
-    if settings.master_key:
-        return MasterKey.from_text(settings.master_key)
-    if settings.master_key_file is not None:
-        return MasterKey.from_text(Path(settings.master_key_file).read_text())
-    return MasterKey.load_or_create(settings.data_dir / "master.key")
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,13 +116,19 @@ def sts_service(started: Started) -> QueryService:
     )
 
 
+def _iam_handlers() -> Mapping[str, QueryHandler]:
+    from cognitoidentity.server.operations.iam import IAM
+
+    return IAM
+
+
 def iam_service(started: Started) -> QueryService:
     """The IAM Query endpoint (signing name ``iam``, any region: IAM is global), for the identity
     providers that identity pools name by ARN."""
     return QueryService(
         load_service_model("iam"),
         verifier_for(started, IAM_SIGNING_NAME),
-        IAM,
+        _iam_handlers(),
         started.runtime,
     )
 
@@ -145,7 +139,9 @@ def mount(started: Started) -> Mounted:
         runtime=started.runtime,
         verifier=verifier_for(started),
         pages=openid_pages(started.runtime.tokens),
-        query=[sts_service(started), iam_service(started)],
+        # IAM's model and generated types are large: loaded when the first form post that STS does
+        # not take arrives, not at every start.
+        query=[sts_service(started), LazyQueryEndpoint(lambda: iam_service(started))],
     )
 
 

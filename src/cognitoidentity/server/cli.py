@@ -15,13 +15,21 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from cognitoidentity.server.app import Mounted
-from cognitoidentity.server.bootstrap import Started, banner, mount, start, stop
+from cognitoidentity.server.accounts import ACCESS_KEY_PURPOSE, AccountAdmin, utc_now
+from cognitoidentity.server.crypto import load_master_key
 from cognitoidentity.server.settings import Settings, settings_from_env
+from cognitoidentity.server.store import Store, open_store
+
+if TYPE_CHECKING:
+    # The server's machinery (HTTP, botocore models, JWT, login verifiers) is imported by the
+    # commands that run it, so that the account and key commands start fast.
+    from cognitoidentity.server.app import Mounted
+    from cognitoidentity.server.bootstrap import Started
 
 T = TypeVar("T")
 
@@ -108,6 +116,7 @@ def serve(settings: Settings) -> int:
     import uvicorn
 
     from cognitoidentity.server.app import Application
+    from cognitoidentity.server.bootstrap import banner, mount, start, stop
 
     logging.basicConfig(
         level=settings.log_level.upper(),
@@ -140,7 +149,29 @@ def serve(settings: Settings) -> int:
     return 0
 
 
+@dataclass(frozen=True, slots=True)
+class _Admin:
+    store: Store
+    admin: AccountAdmin
+
+
+def _run_admin(settings: Settings, work: Callable[[_Admin], Awaitable[T]]) -> T:
+    """Run ``work`` on the store alone: accounts and keys need nothing else of the server."""
+
+    async def main() -> T:
+        box = load_master_key(settings).box(ACCESS_KEY_PURPOSE)
+        store = await open_store(settings.effective_database_url)
+        try:
+            return await work(_Admin(store, AccountAdmin(store, box, utc_now)))
+        finally:
+            await store.close()
+
+    return asyncio.run(main())
+
+
 def _run(settings: Settings, work: Callable[[Started], Awaitable[T]]) -> T:
+    from cognitoidentity.server.bootstrap import start, stop
+
     async def main() -> T:
         started = await start(settings, bootstrap=False)
         try:
@@ -155,7 +186,7 @@ def _admin(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "accounts":
         if args.action == "create":
 
-            async def create(s: Started) -> str:
+            async def create(s: _Admin) -> str:
                 account = await s.admin.create_account(args.name, args.account_id)
                 line = f"{account.account_id}\t{account.name}"
                 if args.with_key:
@@ -163,22 +194,22 @@ def _admin(args: argparse.Namespace, settings: Settings) -> int:
                     line += f"\n{_key_lines(key.access_key_id, key.secret_access_key)}"
                 return line
 
-            print(_run(settings, create))
+            print(_run_admin(settings, create))
         elif args.action == "list":
 
-            async def list_accounts(s: Started) -> str:
-                accounts = await s.runtime.store.list_accounts()
+            async def list_accounts(s: _Admin) -> str:
+                accounts = await s.store.list_accounts()
                 return "\n".join(
                     f"{a.account_id}\t{a.name}\t{a.created_at:%Y-%m-%dT%H:%M:%SZ}" for a in accounts
                 )
 
-            print(_run(settings, list_accounts))
+            print(_run_admin(settings, list_accounts))
         else:
 
-            async def delete(s: Started) -> bool:
-                return await s.runtime.store.delete_account(args.account_id)
+            async def delete(s: _Admin) -> bool:
+                return await s.store.delete_account(args.account_id)
 
-            if not _run(settings, delete):
+            if not _run_admin(settings, delete):
                 print(f"no account {args.account_id}", file=sys.stderr)
                 return 1
         return 0
@@ -186,27 +217,27 @@ def _admin(args: argparse.Namespace, settings: Settings) -> int:
         return _signing_keys(args, settings)
     if args.action == "create":
 
-        async def create_key(s: Started) -> str:
+        async def create_key(s: _Admin) -> str:
             key = await s.admin.create_key(args.account)
             return _key_lines(key.access_key_id, key.secret_access_key)
 
-        print(_run(settings, create_key))
+        print(_run_admin(settings, create_key))
     elif args.action == "list":
 
-        async def list_keys(s: Started) -> str:
-            keys = await s.runtime.store.list_access_keys(args.account)
+        async def list_keys(s: _Admin) -> str:
+            keys = await s.store.list_access_keys(args.account)
             return "\n".join(
                 f"{k.access_key_id}\t{k.account_id}\t{k.created_at:%Y-%m-%dT%H:%M:%SZ}"
                 for k in keys
             )
 
-        print(_run(settings, list_keys))
+        print(_run_admin(settings, list_keys))
     else:
 
-        async def delete_key(s: Started) -> bool:
-            return await s.runtime.store.delete_access_key(args.access_key_id)
+        async def delete_key(s: _Admin) -> bool:
+            return await s.store.delete_access_key(args.access_key_id)
 
-        if not _run(settings, delete_key):
+        if not _run_admin(settings, delete_key):
             print(f"no access key {args.access_key_id}", file=sys.stderr)
             return 1
     return 0

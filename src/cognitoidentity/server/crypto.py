@@ -17,6 +17,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from cognitoidentity.server.settings import Settings
+
 MASTER_KEY_BYTES = 32
 NONCE_BYTES = 12
 
@@ -79,3 +81,14 @@ class MasterKey:
         with os.fdopen(fd, "w") as handle:
             handle.write(text + "\n")
         return cls.from_text(text)
+
+
+def load_master_key(settings: Settings) -> MasterKey:
+    """The operator's key (``COGNITOIDENTITY_MASTER_KEY`` or ``--master-key-file``), else the data
+    directory's ``master.key``, created on first start with owner-only permissions. Every process
+    sharing a PostgreSQL store must be given the same key."""
+    if settings.master_key:
+        return MasterKey.from_text(settings.master_key)
+    if settings.master_key_file is not None:
+        return MasterKey.from_text(Path(settings.master_key_file).read_text())
+    return MasterKey.load_or_create(settings.data_dir / "master.key")

@@ -476,3 +476,23 @@ class QueryService:
                 InternalFailure("An internal error occurred."), request_id
             )
         return QueryResult(status, [], body, operation)
+
+
+class LazyQueryEndpoint:
+    """A Query endpoint built on first use (app.py's ``QueryEndpoint``), for services whose model
+    is costly to load and rarely called."""
+
+    def __init__(self, build: Callable[[], QueryService]) -> None:
+        self._build = build
+        self._service: QueryService | None = None
+
+    def _get(self) -> QueryService:
+        if self._service is None:
+            self._service = self._build()
+        return self._service
+
+    def handles(self, action: str) -> bool:
+        return self._get().handles(action)
+
+    async def __call__(self, request: HttpRequest, request_id: str) -> QueryResult:
+        return await self._get()(request, request_id)
