@@ -22,6 +22,7 @@ from botocore.config import Config
 REGION = "us-east-1"
 ROOT_ACCOUNT = "000000000000"
 START_TIMEOUT = 20.0
+ACCOUNT_BATCH = 20
 
 
 def free_port() -> int:
@@ -69,6 +70,8 @@ class ServerProcess:
     extra_env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[str] | None = None
     output: list[str] = field(default_factory=list)
+    _spare_accounts: list[Credentials] = field(default_factory=list)
+    _clients: dict[tuple[Credentials, str, str, bool], Any] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -140,13 +143,18 @@ class ServerProcess:
         return cli(self.env, *args)
 
     def new_account(self) -> Credentials:
-        """A fresh account with one access key, made with ``cognitoidentity accounts create``."""
-        out = self.admin("accounts", "create", "--name", "test", "--with-key")
-        account = out.split()[0]
-        key = re.search(r"AWS_ACCESS_KEY_ID=(\S+)", out)
-        secret = re.search(r"AWS_SECRET_ACCESS_KEY=(\S+)", out)
-        assert key and secret, out
-        return Credentials(account, key.group(1), secret.group(1))
+        """A fresh, never used account with one access key, made with ``cognitoidentity accounts
+        create``; made ``ACCOUNT_BATCH`` at a time, since each command start costs a moment."""
+        if not self._spare_accounts:
+            out = self.admin(
+                "accounts", "create", "--name", "test", "--with-key", "--count", str(ACCOUNT_BATCH)
+            )
+            found = re.findall(
+                r"^(\d{12})\ttest\nAWS_ACCESS_KEY_ID=(\S+)\nAWS_SECRET_ACCESS_KEY=(\S+)$", out, re.M
+            )
+            assert len(found) == ACCOUNT_BATCH, out
+            self._spare_accounts = [Credentials(*match) for match in found]
+        return self._spare_accounts.pop(0)
 
     def client(
         self,
@@ -156,9 +164,15 @@ class ServerProcess:
         service: str = "cognito-identity",
         unsigned: bool = False,
     ) -> Any:
-        """A boto3 client for this server; ``unsigned`` sends no signature at all."""
-        config = Config(signature_version=UNSIGNED) if unsigned else None
-        return self.client_with(credentials, config, region=region, service=service)
+        """A boto3 client for this server; ``unsigned`` sends no signature at all. Clients are
+        kept per arguments (making one costs more than most calls)."""
+        key = (credentials or self.root, region, service, unsigned)
+        client = self._clients.get(key)
+        if client is None:
+            config = Config(signature_version=UNSIGNED) if unsigned else None
+            client = self.client_with(credentials, config, region=region, service=service)
+            self._clients[key] = client
+        return client
 
     def client_with(
         self,

@@ -65,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--name", default="account")
     create.add_argument("--account-id", help="12 digits (default: random)")
     create.add_argument("--with-key", action="store_true", help="also create an access key")
+    create.add_argument(
+        "--count", type=int, default=1, help="how many accounts to create (random ids only)"
+    )
     _store_flags(create)
     listing = account_commands.add_parser("list", help="list accounts")
     _store_flags(listing)
@@ -187,12 +190,17 @@ def _admin(args: argparse.Namespace, settings: Settings) -> int:
         if args.action == "create":
 
             async def create(s: _Admin) -> str:
-                account = await s.admin.create_account(args.name, args.account_id)
-                line = f"{account.account_id}\t{account.name}"
-                if args.with_key:
-                    key = await s.admin.create_key(account.account_id)
-                    line += f"\n{_key_lines(key.access_key_id, key.secret_access_key)}"
-                return line
+                if args.count < 1 or (args.count > 1 and args.account_id):
+                    raise ValueError("--count must be at least 1, and 1 with --account-id")
+                blocks = []
+                for _ in range(args.count):
+                    account = await s.admin.create_account(args.name, args.account_id)
+                    block = f"{account.account_id}\t{account.name}"
+                    if args.with_key:
+                        key = await s.admin.create_key(account.account_id)
+                        block += f"\n{_key_lines(key.access_key_id, key.secret_access_key)}"
+                    blocks.append(block)
+                return "\n".join(blocks)
 
             print(_run_admin(settings, create))
         elif args.action == "list":
