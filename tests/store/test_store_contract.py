@@ -444,6 +444,11 @@ def test_identities_create_get_list(target: StoreTarget) -> None:
         assert_utc(got.created_at)
         assert_utc(got.last_modified_at)
         assert await store.get_identity("us-east-1:00000000-0000-0000-0000-000000000000") is None
+        assert await store.get_identity_and_pool(made[1].identity_id) == (made[1], p)
+        assert (
+            await store.get_identity_and_pool("us-east-1:00000000-0000-0000-0000-000000000000")
+            is None
+        )
 
         async def walk(hide_disabled: bool, limit: int) -> list[list[Identity]]:
             pages: list[list[Identity]] = []

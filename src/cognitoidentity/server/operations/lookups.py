@@ -37,10 +37,7 @@ async def require_pool(ctx: RequestContext, pool_id: str, *, public: bool = Fals
 async def require_identity(
     ctx: RequestContext, identity_id: str, *, public: bool = False
 ) -> tuple[Identity, IdentityPool]:
-    identity = await ctx.store.get_identity(identity_id)
-    if identity is None:
+    found = await ctx.store.get_identity_and_pool(identity_id)
+    if found is None or not visible(ctx, found[1], public=public):
         raise identity_not_found(identity_id)
-    pool = await ctx.store.get_pool(identity.pool_id)
-    if pool is None or not visible(ctx, pool, public=public):
-        raise identity_not_found(identity_id)
-    return identity, pool
+    return found

@@ -222,6 +222,11 @@ class Store(Protocol):
 
     async def get_identity(self, identity_id: str) -> Identity | None: ...
 
+    async def get_identity_and_pool(self, identity_id: str) -> tuple[Identity, IdentityPool] | None:
+        """The identity and its pool, read together (one round trip: the public operations need
+        both on every call)."""
+        ...
+
     async def list_identities(
         self, pool_id: str, *, hide_disabled: bool, after: int | None, limit: int
     ) -> Page[Identity]:

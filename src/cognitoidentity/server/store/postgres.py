@@ -89,6 +89,13 @@ _IDENTITY_COLUMNS = (
     " ARRAY(SELECT DISTINCT l.provider FROM logins l WHERE l.identity_id = identities.identity_id)"
 )
 
+_SQL_GET_IDENTITY_AND_POOL = (
+    "SELECT i.identity_id, i.pool_id, i.created_at, i.last_modified_at, i.disabled,"
+    " ARRAY(SELECT DISTINCT l.provider FROM logins l WHERE l.identity_id = i.identity_id),"
+    " p.pool_id, p.account_id, p.created_at, p.document"
+    " FROM identities i JOIN identity_pools p ON p.pool_id = i.pool_id WHERE i.identity_id = %s"
+)
+
 _SQL_LIST_IDENTITIES = (
     f"SELECT {_IDENTITY_COLUMNS}, seq FROM identities"  # noqa: S608 - constant columns
     " WHERE pool_id = %s AND seq > %s ORDER BY seq LIMIT %s"
@@ -365,6 +372,12 @@ class PostgresStore:
         return Identity(
             row[0], row[1], _dt(row[2]), _dt(row[3]), bool(row[4]), tuple(sorted(row[5]))
         )
+
+    async def get_identity_and_pool(self, identity_id: str) -> tuple[Identity, IdentityPool] | None:
+        rows = await self._fetch(_SQL_GET_IDENTITY_AND_POOL, (identity_id,))
+        if not rows:
+            return None
+        return self._identity(rows[0]), self._pool_record(rows[0][6:])
 
     async def get_identity(self, identity_id: str) -> Identity | None:
         rows = await self._fetch(

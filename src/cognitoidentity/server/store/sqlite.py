@@ -83,6 +83,13 @@ _IDENTITY_SELECT = (
     " WHERE l.identity_id = identities.identity_id)"
 )
 _SQL_GET_IDENTITY = _IDENTITY_SELECT + " FROM identities WHERE identity_id = ?"
+_SQL_GET_IDENTITY_AND_POOL = (
+    "SELECT i.identity_id, i.pool_id, i.created_at, i.last_modified_at, i.disabled,"
+    " (SELECT json_group_array(DISTINCT l.provider) FROM logins l"
+    " WHERE l.identity_id = i.identity_id),"
+    " p.pool_id, p.account_id, p.created_at, p.document"
+    " FROM identities i JOIN identity_pools p ON p.pool_id = i.pool_id WHERE i.identity_id = ?"
+)
 _SQL_LIST_IDENTITIES = (
     _IDENTITY_SELECT + ", seq FROM identities"
     " WHERE pool_id = ? AND seq > ? AND (disabled = 0 OR NOT ?) ORDER BY seq LIMIT ?"
@@ -417,6 +424,10 @@ class SqliteStore:
     async def get_identity(self, identity_id: str) -> Identity | None:
         rows = self._read(_SQL_GET_IDENTITY, (identity_id,))
         return self._identity(rows[0]) if rows else None
+
+    async def get_identity_and_pool(self, identity_id: str) -> tuple[Identity, IdentityPool] | None:
+        rows = self._read(_SQL_GET_IDENTITY_AND_POOL, (identity_id,))
+        return (self._identity(rows[0]), self._pool(rows[0][6:])) if rows else None
 
     async def list_identities(
         self, pool_id: str, *, hide_disabled: bool, after: int | None, limit: int
