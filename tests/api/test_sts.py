@@ -373,3 +373,15 @@ def test_enhanced_flow_credentials_are_the_pool_role(
         f"arn:aws:sts::{account.account_id}:assumed-role/Cognito_TestAuth_Role/"
         "CognitoIdentityCredentials"
     )
+
+
+def test_presigned_get_caller_identity(server: ServerProcess, account: Credentials) -> None:
+    """A GET with the signature in the query string, as Vault's AWS auth and the EKS
+    authenticator send it."""
+    sts = server.client(account, service="sts")
+    url = sts.generate_presigned_url("get_caller_identity", ExpiresIn=60, HttpMethod="GET")
+    response = httpx.get(url)
+    assert response.status_code == 200, response.text
+    assert f"<Arn>arn:aws:iam::{account.account_id}:root</Arn>" in response.text
+    tampered = url.replace("X-Amz-Expires=60", "X-Amz-Expires=61")
+    assert httpx.get(tampered).status_code == 403

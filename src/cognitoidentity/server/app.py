@@ -145,11 +145,11 @@ class Application:
             mounted = self._require_mounted()
             body = await _read_body(receive, mounted.runtime.settings.max_body_bytes)
             path: str = scope["path"]
-            if method == "GET":
+            page = (
+                (_PAGES_BUILTIN.get(path) or mounted.pages.get(path)) if method == "GET" else None
+            )
+            if page is not None:
                 operation = path
-                page = _PAGES_BUILTIN.get(path) or mounted.pages.get(path)
-                if page is None:
-                    raise UnknownOperationException(f"No operation at GET {path}")
                 payload, content_type = await page()
                 status = await _respond(send, 200, request_id, CORS_HEADERS, payload, content_type)
                 _log(request_id, operation, status, started)
@@ -162,7 +162,9 @@ class Application:
                 body,
             )
             target = headers.get("x-amz-target")
-            if method == "POST" and target is None:
+            # Query services take form posts, and GETs with the parameters in the query string
+            # (a presigned GetCallerIdentity, as Vault and the EKS authenticator send).
+            if method in ("POST", "GET") and target is None:
                 endpoint = _query_endpoint(mounted.query, headers, request)
                 if endpoint is not None:
                     result = await endpoint(request, request_id)
