@@ -43,13 +43,13 @@ def account(account_id: str = "111122223333", name: str = "main") -> Account:
 def pool(
     account_id: str = "111122223333", region: str = "us-east-1", name: str = "pool", **kw: object
 ) -> IdentityPool:
+    fields: dict[str, object] = {"allow_unauthenticated": False, **kw}
     return IdentityPool(
         pool_id=f"{region}:{uuid.uuid4()}",
         account_id=account_id,
         name=name,
-        allow_unauthenticated=False,
         created_at=at(1),
-        **kw,  # type: ignore[arg-type]
+        **fields,  # type: ignore[arg-type]
     )
 
 
@@ -767,3 +767,22 @@ def test_postgres_tables_live_in_the_url_schema() -> None:
         with psycopg.connect(BASE_URL) as conn:  # seen from outside, schema-qualified
             rows = conn.execute(f'SELECT account_id FROM "{schema}".accounts'.encode()).fetchall()
         assert rows == [("111122223333",)]
+
+
+def test_guest_identities_only_where_the_pool_allows_them(target: StoreTarget) -> None:
+    async def body(store: Store) -> None:
+        await store.create_account(account())
+        open_pool, closed_pool = pool(allow_unauthenticated=True), pool()
+        for p in (open_pool, closed_pool):
+            await store.create_pool(p, max_pools=10)
+        guest = identity(open_pool.pool_id)
+        assert await store.create_guest_identity(guest)
+        assert await store.get_identity(guest.identity_id) == guest
+        refused = identity(closed_pool.pool_id)
+        assert not await store.create_guest_identity(refused)
+        assert await store.get_identity(refused.identity_id) is None
+        nowhere = identity("us-east-1:00000000-0000-4000-8000-000000000000")
+        assert not await store.create_guest_identity(nowhere)
+        assert await store.get_identity(nowhere.identity_id) is None
+
+    target.run(body)

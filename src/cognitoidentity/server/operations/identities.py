@@ -30,25 +30,37 @@ async def get_id(ctx: RequestContext, params: api.GetIdInput) -> api.GetIdRespon
     """ "Generates (or retrieves) IdentityID. Supplying multiple logins will create an implicit
     linked account." Without logins every call creates a new unauthenticated identity, which the
     client is expected to cache."""
-    pool = await require_pool(ctx, params["IdentityPoolId"], public=True)
+    pool_id = params["IdentityPoolId"]
+    logins = params.get("Logins")
     account = params.get("AccountId")
+    region = pool_id.split(":", 1)[0]
+    if not logins and account is None and (ctx.caller is None or ctx.caller.region == region):
+        # The common call, a new guest: one conditional insert, no read first. When it inserts
+        # nothing, the full path below finds out why and answers with the right error.
+        guest = _new_identity(ctx, pool_id, region)
+        if await ctx.store.create_guest_identity(guest):
+            return {"IdentityId": guest.identity_id}
+    pool = await require_pool(ctx, pool_id, public=True)
     if account is not None and account != pool.account_id:
         raise pool_not_found(pool.pool_id)
-    logins = params.get("Logins")
     if logins:
         proven = await authenticate(ctx, pool, logins, None)
         return {"IdentityId": proven.identity_id}
     if not pool.allow_unauthenticated:
         raise api.NotAuthorizedException(UNAUTHENTICATED_DISABLED)
+    identity = _new_identity(ctx, pool.pool_id, pool.region)
+    await ctx.store.create_identity(identity)
+    return {"IdentityId": identity.identity_id}
+
+
+def _new_identity(ctx: RequestContext, pool_id: str, region: str) -> Identity:
     now = ctx.runtime.clock()
-    identity = Identity(
-        identity_id=f"{pool.region}:{ctx.runtime.new_uuid()}",
-        pool_id=pool.pool_id,
+    return Identity(
+        identity_id=f"{region}:{ctx.runtime.new_uuid()}",
+        pool_id=pool_id,
         created_at=now,
         last_modified_at=now,
     )
-    await ctx.store.create_identity(identity)
-    return {"IdentityId": identity.identity_id}
 
 
 async def describe_identity(

@@ -220,6 +220,11 @@ class Store(Protocol):
     # -- identities --------------------------------------------------------------------------
     async def create_identity(self, identity: Identity) -> None: ...
 
+    async def create_guest_identity(self, identity: Identity) -> bool:
+        """Insert ``identity`` only if its pool exists and allows unauthenticated identities, in
+        one statement (GetId's hot path reads nothing first); False when nothing was inserted."""
+        ...
+
     async def get_identity(self, identity_id: str) -> Identity | None: ...
 
     async def get_identity_and_pool(self, identity_id: str) -> tuple[Identity, IdentityPool] | None:

@@ -367,6 +367,20 @@ class PostgresStore:
             ),
         )
 
+    async def create_guest_identity(self, identity: Identity) -> bool:
+        inserted = await self._rowcount(
+            "INSERT INTO identities (identity_id, pool_id, created_at, last_modified_at, disabled)"
+            " SELECT %s, pool_id, %s, %s, false FROM identity_pools"
+            " WHERE pool_id = %s AND (document ->> 'allow_unauthenticated')::boolean",
+            (
+                identity.identity_id,
+                identity.created_at,
+                identity.last_modified_at,
+                identity.pool_id,
+            ),
+        )
+        return inserted == 1
+
     @staticmethod
     def _identity(row: TupleRow) -> Identity:
         return Identity(

@@ -417,6 +417,25 @@ class SqliteStore:
 
         await self._write(job)
 
+    async def create_guest_identity(self, identity: Identity) -> bool:
+        params = (
+            identity.identity_id,
+            _ts(identity.created_at),
+            _ts(identity.last_modified_at),
+            identity.pool_id,
+        )
+
+        def job(conn: sqlite3.Connection) -> bool:
+            cur = conn.execute(
+                "INSERT INTO identities (identity_id, pool_id, created_at, last_modified_at,"
+                " disabled) SELECT ?, pool_id, ?, ?, 0 FROM identity_pools"
+                " WHERE pool_id = ? AND json_extract(document, '$.allow_unauthenticated') = 1",
+                params,
+            )
+            return cur.rowcount == 1
+
+        return await self._write(job)
+
     @staticmethod
     def _identity(row: Sequence[Any]) -> Identity:
         return Identity(row[0], row[1], _dt(row[2]), _dt(row[3]), bool(row[4]), _providers(row[5]))
