@@ -14,6 +14,9 @@ reference and the Developer Guide:
 - GetOpenIdTokenForDeveloperIdentity: a developer user identifier already on another identity
   than the one named is ``DeveloperUserAlreadyRegisteredException``.
 
+Invariant: a disabled identity owns no login (a merge moves every login to the survivor before it
+disables the others), so the owner of a login is always enabled.
+
 **Choice** (AWS does not document it): when identities merge, the survivor is the oldest
 authenticated identity among those involved (an unauthenticated identity never survives an
 authenticated one), unless the call says the named identity survives (MergeDeveloperIdentities).

@@ -18,7 +18,7 @@ from cognitoidentity.server.linking import LOGINS_DONT_MATCH, LinkRequest, Login
 from cognitoidentity.server.logins.base import UNSUPPORTED_PROVIDER, LoginIdentity
 from cognitoidentity.server.operations.principal_tags import principal_tags_for
 from cognitoidentity.server.roles import VerifiedLogin
-from cognitoidentity.server.store.base import Identity, IdentityPool
+from cognitoidentity.server.store.base import IdentityPool
 from cognitoidentity.server.tokens import TokenError, VerifiedToken
 
 COGNITO_TOKEN_PROVIDER = "cognito-identity.amazonaws.com"  # noqa: S105 - a provider name
@@ -105,13 +105,12 @@ async def link(
     pool: IdentityPool,
     verified: Sequence[LoginIdentity],
     identity_id: str | None,
-    known: Identity | None = None,
 ) -> str:
     """Attach verified logins and answer the identity they now belong to: the same login always
     reaches the same identity, a new one links to the named identity (or makes a new identity),
     one owned elsewhere merges the two."""
     return await link_keys(
-        ctx, pool, tuple(LoginKey(v.provider, v.user_id) for v in verified), identity_id, known
+        ctx, pool, tuple(LoginKey(v.provider, v.user_id) for v in verified), identity_id
     )
 
 
@@ -120,11 +119,9 @@ async def link_keys(
     pool: IdentityPool,
     keys: tuple[LoginKey, ...],
     identity_id: str | None,
-    known: Identity | None = None,
 ) -> str:
-    """:func:`link` for logins already verified (or a developer's user identifiers). ``known`` is
-    the named identity when the caller has read it already."""
-    settled = await _already_linked(ctx, pool, keys, identity_id, known)
+    """:func:`link` for logins already verified (or a developer's user identifiers)."""
+    settled = await _already_linked(ctx, pool, keys, identity_id)
     if settled is not None:
         return settled
     result = await ctx.store.link_logins(
@@ -141,25 +138,18 @@ async def link_keys(
 
 
 async def _already_linked(
-    ctx: RequestContext,
-    pool: IdentityPool,
-    keys: tuple[LoginKey, ...],
-    identity_id: str | None,
-    known: Identity | None,
+    ctx: RequestContext, pool: IdentityPool, keys: tuple[LoginKey, ...], identity_id: str | None
 ) -> str | None:
-    """The common case, a returning user: every presented login already belongs to one enabled
-    identity (the named one, if any), so nothing changes and reads answer without a write
-    transaction. Anything else (a new login, a merge, an error to report) takes the full path."""
+    """The common case, a returning user: every presented login already belongs to one identity
+    (the named one, if any), so nothing changes and one read per login answers, without a write
+    transaction. That identity is enabled: a disabled identity owns no login (a merge moves every
+    login to the survivor before it disables the others). Anything else (a new login, a merge, an
+    error to report) takes the full path."""
     owners = {await ctx.store.find_login(pool.pool_id, key) for key in keys}
     if len(owners) != 1:
         return None
     owner = owners.pop()
     if owner is None or (identity_id is not None and owner != identity_id):
-        return None
-    identity = known if known is not None and known.identity_id == owner else None
-    if identity is None:
-        identity = await ctx.store.get_identity(owner)
-    if identity is None or identity.disabled:
         return None
     return owner
 
@@ -169,7 +159,6 @@ async def authenticate(
     pool: IdentityPool,
     logins: Mapping[str, str],
     identity_id: str | None,
-    known: Identity | None = None,
 ) -> Authenticated:
     """Prove an identity of ``pool`` with ``logins``: our own token, or public providers' tokens
     (verified, then linked). ``identity_id`` is the identity the call names, if any."""
@@ -193,4 +182,4 @@ async def authenticate(
             )
         return authenticated
     verified = await verify_public_logins(ctx, pool, logins)
-    return from_logins(pool, await link(ctx, pool, verified, identity_id, known), verified)
+    return from_logins(pool, await link(ctx, pool, verified, identity_id), verified)

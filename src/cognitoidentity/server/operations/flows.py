@@ -71,7 +71,7 @@ async def get_open_id_token(
             lifetime=OPENID_TOKEN_LIFETIME,
         )
         return {"IdentityId": identity.identity_id, "Token": token}
-    proven = await authenticate(ctx, pool, logins, identity.identity_id, identity)
+    proven = await authenticate(ctx, pool, logins, identity.identity_id)
     token = await ctx.runtime.tokens.issue(
         identity_id=proven.identity_id,
         pool_id=pool.pool_id,
@@ -107,7 +107,7 @@ async def get_credentials_for_identity(
         return _credentials(ctx, pool, identity.identity_id, role_arn, {}, None)
     if not identity.logins and not _has_login_providers(pool):
         raise api.InvalidParameterException(LOGINS_FOR_UNAUTHENTICATED)
-    proven = await authenticate(ctx, pool, logins, identity.identity_id, identity)
+    proven = await authenticate(ctx, pool, logins, identity.identity_id)
     if proven.saml_roles:
         role_arn = _saml_role(proven.saml_roles, custom_role)
     else:
