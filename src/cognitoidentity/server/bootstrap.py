@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -53,8 +52,6 @@ class Started:
     admin: AccountAdmin
     resolver: AccessKeyResolver
     new_root_key: IssuedKey | None
-    first_key: asyncio.Task[object] | None = None
-    """The background creation of the first signing key (held so it is not collected)."""
 
 
 async def start(settings: Settings, *, bootstrap: bool = True) -> Started:
@@ -76,16 +73,15 @@ async def start(settings: Settings, *, bootstrap: bool = True) -> Started:
     box = master.box(ACCESS_KEY_PURPOSE)
     admin = AccountAdmin(store, box, runtime.clock)
     issued = None
-    first_key: asyncio.Task[object] | None = None
     if bootstrap:
         issued = await admin.ensure_root(
             settings.root_account_id, settings.root_access_key_id, settings.root_secret_access_key
         )
         # The first signing key is made (RSA generation takes a while) in the background, so the
         # server answers at once and the first token request rarely has to wait for it.
-        first_key = asyncio.get_running_loop().create_task(keys.current())
+        keys.warm_up()
     resolver = AccessKeyResolver(store, box, settings.key_cache_seconds)
-    return Started(runtime, admin, resolver, issued, first_key)
+    return Started(runtime, admin, resolver, issued)
 
 
 def provider_directory(store: Store) -> ProviderDirectory:
@@ -96,6 +92,7 @@ def provider_directory(store: Store) -> ProviderDirectory:
 
 async def stop(runtime: Runtime) -> None:
     """Release what :func:`start` opened."""
+    await runtime.tokens.keys.aclose()
     await runtime.logins.aclose()
     await runtime.store.close()
 

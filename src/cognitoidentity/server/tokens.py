@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -237,6 +238,21 @@ class SigningKeys:
         self._set: _KeySet | None = None
         self._lock = asyncio.Lock()
         self._last_forced = -math.inf
+        self._warm_up: asyncio.Task[SigningKey] | None = None
+
+    def warm_up(self) -> None:
+        """Make sure a key exists, in the background: RSA generation takes a while, and a server
+        should answer at once rather than wait for it."""
+        if self._warm_up is None:
+            self._warm_up = asyncio.get_running_loop().create_task(self.current())
+
+    async def aclose(self) -> None:
+        """Stop a :meth:`warm_up` still running (the store is about to close)."""
+        task, self._warm_up = self._warm_up, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def current(self) -> SigningKey:
         """The key to sign with; on first use, with none in the store, one is made. Of several
