@@ -19,7 +19,6 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
-from urllib.parse import parse_qs
 
 from cognitoidentity.server.context import RequestContext, Runtime
 from cognitoidentity.server.errors import (
@@ -31,6 +30,7 @@ from cognitoidentity.server.errors import (
 )
 from cognitoidentity.server.ids import RandomUuids
 from cognitoidentity.server.operations import COGNITO_IDENTITY, Handler
+from cognitoidentity.server.protocol.forms import form_fields
 from cognitoidentity.server.protocol.json_rpc import CONTENT_TYPE, JsonProtocol, load_service_model
 from cognitoidentity.server.sigv4 import HttpRequest, SigV4Verifier
 
@@ -165,7 +165,7 @@ class Application:
             # Query services take form posts, and GETs with the parameters in the query string
             # (a presigned GetCallerIdentity, as Vault and the EKS authenticator send).
             if method in ("POST", "GET") and target is None:
-                endpoint = _query_endpoint(mounted.query, headers, request)
+                endpoint = _query_endpoint(mounted.query, request)
                 if endpoint is not None:
                     result = await endpoint(request, request_id)
                     operation = result.operation
@@ -226,17 +226,12 @@ _PAGES_BUILTIN: dict[str, PageHandler] = {"/health": _health}
 
 
 def _query_endpoint(
-    endpoints: Sequence[QueryEndpoint], headers: Mapping[str, str], request: HttpRequest
+    endpoints: Sequence[QueryEndpoint], request: HttpRequest
 ) -> QueryEndpoint | None:
-    """The Query service that takes this form post's ``Action``, if any."""
+    """The Query service that takes this request's ``Action``, if any."""
     if not endpoints:
         return None
-    content_type = headers.get("content-type", "")
-    form = request.body if content_type.startswith("application/x-www-form-urlencoded") else b""
-    fields = parse_qs(form.decode("utf-8", "replace")) if form else {}
-    if not fields:
-        fields = parse_qs(request.query_string)
-    action = (fields.get("Action") or [""])[0]
+    action = form_fields(request).get("Action")
     if not action:
         return None
     # An Action no endpoint knows goes to the first one, which answers InvalidAction in XML.

@@ -40,6 +40,11 @@ MAX_LOGINS = 20
 LOGINS_DONT_MATCH = "Logins don't match. Please include at least one valid login for this identity or identity pool."
 
 
+def forbidden(identity_id: str) -> NotAuthorizedException:
+    """What a disabled identity (merged into another) answers with."""
+    return NotAuthorizedException(f"Access to Identity '{identity_id}' is forbidden.")
+
+
 @dataclass(frozen=True, slots=True, order=True)
 class LoginKey:
     provider: str
@@ -102,7 +107,7 @@ def plan_links(request: LinkRequest, snapshot: Snapshot) -> LinkPlan:
         if named is None:
             raise ResourceNotFoundException(f"Identity '{request.identity_id}' not found.")
         if named.disabled:
-            raise NotAuthorizedException(f"Access to Identity '{named.identity_id}' is forbidden.")
+            raise forbidden(named.identity_id)
         if (
             request.require_own_login
             and named.logins
@@ -112,7 +117,7 @@ def plan_links(request: LinkRequest, snapshot: Snapshot) -> LinkPlan:
     owners = {key: state for key, state in snapshot.owners.items() if key in request.logins}
     for key, state in owners.items():
         if state.disabled:
-            raise NotAuthorizedException(f"Access to Identity '{state.identity_id}' is forbidden.")
+            raise forbidden(state.identity_id)
         if (
             named is not None
             and request.developer_already_registered

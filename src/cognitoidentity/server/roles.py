@@ -39,6 +39,7 @@ __all__ = [
     "UNAUTHENTICATED",
     "VerifiedLogin",
     "check_roles",
+    "forbidden_role",
     "is_role_arn",
     "resolve_role",
 ]
@@ -256,13 +257,13 @@ def _mapping_for(
     return None
 
 
-def _forbidden_role(custom_role_arn: str) -> NotAuthorizedException:
+def forbidden_role(custom_role_arn: str) -> NotAuthorizedException:
     return NotAuthorizedException(f"Access to Role '{custom_role_arn}' is forbidden.")
 
 
 def _check_custom_role(custom_role_arn: str | None, role: str) -> None:
     if custom_role_arn is not None and custom_role_arn != role:
-        raise _forbidden_role(custom_role_arn)
+        raise forbidden_role(custom_role_arn)
 
 
 def _ambiguous(login: VerifiedLogin, mapping: RoleMapping, roles: Mapping[str, str]) -> str:
@@ -307,7 +308,7 @@ def _resolve_token(
     if custom_role_arn is not None:
         if custom_role_arn in token_roles:
             return custom_role_arn
-        raise _forbidden_role(custom_role_arn)
+        raise forbidden_role(custom_role_arn)
     preferred = login.claims.get(PREFERRED_ROLE_CLAIM)
     if isinstance(preferred, str) and preferred:
         return preferred

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from cognitoidentity.server.api import cognito_identity as api
 from cognitoidentity.server.context import RequestContext
-from cognitoidentity.server.linking import LOGINS_DONT_MATCH, LinkRequest, LoginKey
+from cognitoidentity.server.linking import LOGINS_DONT_MATCH, LinkRequest, LoginKey, forbidden
 from cognitoidentity.server.logins.base import UNSUPPORTED_PROVIDER, LoginIdentity
 from cognitoidentity.server.operations.principal_tags import principal_tags_for
 from cognitoidentity.server.roles import VerifiedLogin
@@ -177,9 +177,7 @@ async def authenticate(
                 f"Identity '{authenticated.identity_id}' not found."
             )
         if identity.disabled:
-            raise api.NotAuthorizedException(
-                f"Access to Identity '{identity.identity_id}' is forbidden."
-            )
+            raise forbidden(identity.identity_id)
         return authenticated
     verified = await verify_public_logins(ctx, pool, logins)
     return from_logins(pool, await link(ctx, pool, verified, identity_id), verified)

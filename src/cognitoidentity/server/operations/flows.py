@@ -8,11 +8,11 @@ from datetime import timedelta
 from cognitoidentity.server.api import cognito_identity as api
 from cognitoidentity.server.context import RequestContext
 from cognitoidentity.server.credentials import Session
-from cognitoidentity.server.linking import LOGINS_DONT_MATCH
+from cognitoidentity.server.linking import LOGINS_DONT_MATCH, forbidden
 from cognitoidentity.server.operations.authn import authenticate
 from cognitoidentity.server.operations.identities import UNAUTHENTICATED_DISABLED
 from cognitoidentity.server.operations.lookups import require_identity
-from cognitoidentity.server.roles import resolve_role
+from cognitoidentity.server.roles import forbidden_role, resolve_role
 from cognitoidentity.server.store.base import Identity, IdentityPool
 
 OPENID_TOKEN_LIFETIME = timedelta(seconds=600)
@@ -24,10 +24,6 @@ CLASSIC_FLOW_DISABLED = "Basic (classic) flow is not enabled, please use enhance
 LOGINS_FOR_UNAUTHENTICATED = (
     "Logins should not be specified when trying to get credentials for an unauthenticated identity."
 )
-
-
-def forbidden(identity_id: str) -> api.NotAuthorizedException:
-    return api.NotAuthorizedException(f"Access to Identity '{identity_id}' is forbidden.")
 
 
 def _usable_unauthenticated(identity: Identity, pool: IdentityPool) -> None:
@@ -128,7 +124,7 @@ def _saml_role(pairs: tuple[tuple[str, str], ...], custom_role: str | None) -> s
     roles = list(dict.fromkeys(role for role, _ in pairs))
     if custom_role is not None:
         if custom_role not in roles:
-            raise api.NotAuthorizedException(f"Access to Role '{custom_role}' is forbidden.")
+            raise forbidden_role(custom_role)
         return custom_role
     if len(roles) != 1:
         raise api.InvalidParameterException(

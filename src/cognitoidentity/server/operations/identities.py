@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cognitoidentity.server.api import cognito_identity as api
 from cognitoidentity.server.context import RequestContext
-from cognitoidentity.server.linking import LOGINS_DONT_MATCH
+from cognitoidentity.server.linking import LOGINS_DONT_MATCH, forbidden
 from cognitoidentity.server.operations.authn import authenticate, verify_public_logins
 from cognitoidentity.server.operations.lookups import pool_not_found, require_identity, require_pool
 from cognitoidentity.server.pagination import decode_token, encode_token
@@ -117,9 +117,7 @@ async def unlink_identity(ctx: RequestContext, params: api.UnlinkIdentityInput) 
     identifiers are removed with UnlinkDeveloperIdentity instead."""
     identity, pool = await require_identity(ctx, params["IdentityId"], public=True)
     if identity.disabled:
-        raise api.NotAuthorizedException(
-            f"Access to Identity '{identity.identity_id}' is forbidden."
-        )
+        raise forbidden(identity.identity_id)
     remove = params["LoginsToRemove"]
     if pool.developer_provider_name is not None and pool.developer_provider_name in remove:
         raise api.InvalidParameterException(

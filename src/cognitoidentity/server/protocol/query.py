@@ -41,7 +41,6 @@ import re
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
-from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
 
 from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Shape, StructureShape
@@ -63,6 +62,7 @@ from cognitoidentity.server.errors import (
     ValidationException,
 )
 from cognitoidentity.server.protocol import shapes
+from cognitoidentity.server.protocol.forms import FORM_CONTENT_TYPE, form_fields
 from cognitoidentity.server.protocol.json_rpc import Operation
 from cognitoidentity.server.sigv4 import HttpRequest, SigV4Verifier
 
@@ -79,7 +79,6 @@ __all__ = [
 error_log = logging.getLogger("cognitoidentity.errors")
 
 QueryHandler = Callable[[RequestContext, Any], Awaitable[Any]]
-FORM_CONTENT_TYPE: Final = "application/x-www-form-urlencoded"
 NO_VERSION: Final = "NO_VERSION_SPECIFIED"
 
 QUERY_ERROR_CODES: Final[dict[type[ServiceError], tuple[str, int]]] = {
@@ -111,25 +110,6 @@ _TYPE_NAMES: Final = {
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _XML_ENTITIES: Final = {"\r": "&#xD;", '"': "&quot;"}
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
-def form_fields(request: HttpRequest) -> dict[str, str]:
-    """The request's parameters: the query string's, then the form body's (which win). Blank
-    values are kept: ``Name=`` is how an empty list is sent."""
-    fields: dict[str, str] = {}
-    if request.query_string:
-        fields.update(_pairs(request.query_string))
-    content_type = request.headers.get("content-type", "")
-    if request.body and content_type.lower().startswith(FORM_CONTENT_TYPE):
-        fields.update(_pairs(request.body.decode("utf-8", "replace")))
-    return fields
-
-
-def _pairs(text: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for name, value in parse_qsl(text, keep_blank_values=True):
-        out.setdefault(name, value)  # a repeated parameter: the first one counts
-    return out
 
 
 class _Node:

@@ -1,0 +1,29 @@
+"""The parameters of an AWS Query request: form-encoded, in the body or the query string."""
+
+from __future__ import annotations
+
+from typing import Final
+from urllib.parse import parse_qsl
+
+from cognitoidentity.server.sigv4 import HttpRequest
+
+FORM_CONTENT_TYPE: Final = "application/x-www-form-urlencoded"
+
+
+def form_fields(request: HttpRequest) -> dict[str, str]:
+    """The request's parameters: the query string's, then the form body's (which win). Blank
+    values are kept: ``Name=`` is how an empty list is sent."""
+    fields: dict[str, str] = {}
+    if request.query_string:
+        fields.update(_pairs(request.query_string))
+    content_type = request.headers.get("content-type", "")
+    if request.body and content_type.lower().startswith(FORM_CONTENT_TYPE):
+        fields.update(_pairs(request.body.decode("utf-8", "replace")))
+    return fields
+
+
+def _pairs(text: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, value in parse_qsl(text, keep_blank_values=True):
+        out.setdefault(name, value)  # a repeated parameter: the first one counts
+    return out
