@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import secrets
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,6 +28,7 @@ import orjson
 
 from cognitoidentity.server.crypto import MasterKey, SealError
 from cognitoidentity.server.errors import ExpiredTokenException
+from cognitoidentity.server.ids import RandomBytes
 from cognitoidentity.server.sigv4 import CredentialResolver, ResolvedCredential
 
 __all__ = [
@@ -72,14 +73,14 @@ class SessionExpired(VaultError):
         self.session = session
 
 
-def new_temporary_access_key_id() -> str:
+def new_temporary_access_key_id(random_bytes: Callable[[int], bytes] = os.urandom) -> str:
     """``ASIA`` and 16 characters of ``[A-Z2-7]`` (80 random bits, base 32)."""
-    return TEMPORARY_KEY_PREFIX + base64.b32encode(secrets.token_bytes(10)).decode()
+    return TEMPORARY_KEY_PREFIX + base64.b32encode(random_bytes(10)).decode()
 
 
-def new_temporary_secret() -> str:
+def new_temporary_secret(random_bytes: Callable[[int], bytes] = os.urandom) -> str:
     """40 characters of ``[A-Za-z0-9+/]`` (240 random bits), the form of an AWS secret key."""
-    return base64.b64encode(secrets.token_bytes(30)).decode()
+    return base64.b64encode(random_bytes(30)).decode()
 
 
 def role_name(role_arn: str) -> str:
@@ -147,13 +148,14 @@ class CredentialVault:
     given the same master key accepts what any of them issued."""
 
     def __init__(self, master_key: MasterKey, clock: Callable[[], datetime]) -> None:
-        self._box = master_key.box(SESSION_TOKEN_PURPOSE)
+        self._random = RandomBytes()
+        self._box = master_key.box(SESSION_TOKEN_PURPOSE, self._random)
         self._clock = clock
 
     def issue(self, session: Session) -> TemporaryCredentials:
         """New credentials for ``session``; they work until ``session.expires_at`` (to the second)."""
-        access_key_id = new_temporary_access_key_id()
-        secret = new_temporary_secret()
+        access_key_id = new_temporary_access_key_id(self._random)
+        secret = new_temporary_secret(self._random)
         expires = _epoch(session.expires_at)
         document = orjson.dumps(
             [

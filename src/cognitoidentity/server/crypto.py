@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -30,13 +31,14 @@ class SealError(Exception):
 class SecretBox:
     """Seals and opens byte strings with AES-256-GCM; ``aad`` binds a ciphertext to its context."""
 
-    def __init__(self, key: bytes) -> None:
+    def __init__(self, key: bytes, random_bytes: Callable[[int], bytes] = os.urandom) -> None:
         if len(key) != 32:
             raise ValueError("AES-256 needs a 32-byte key")
         self._aead = AESGCM(key)
+        self._random = random_bytes
 
     def seal(self, plaintext: bytes, aad: bytes = b"") -> bytes:
-        nonce = os.urandom(NONCE_BYTES)
+        nonce = self._random(NONCE_BYTES)
         return nonce + self._aead.encrypt(nonce, plaintext, aad)
 
     def open(self, sealed: bytes, aad: bytes = b"") -> bytes:
@@ -54,10 +56,11 @@ class MasterKey:
             raise ValueError(f"the master key must be {MASTER_KEY_BYTES} bytes")
         self._key = key
 
-    def box(self, purpose: str) -> SecretBox:
-        """A SecretBox whose key is derived from the master key for one ``purpose`` only."""
+    def box(self, purpose: str, random_bytes: Callable[[int], bytes] = os.urandom) -> SecretBox:
+        """A SecretBox whose key is derived from the master key for one ``purpose`` only; its
+        nonces come from ``random_bytes`` (``os.urandom`` or a :class:`~.ids.RandomBytes`)."""
         hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode())
-        return SecretBox(hkdf.derive(self._key))
+        return SecretBox(hkdf.derive(self._key), random_bytes)
 
     @classmethod
     def from_text(cls, text: str) -> MasterKey:

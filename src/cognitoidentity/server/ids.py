@@ -1,7 +1,8 @@
-"""Random identifiers on the hot path: UUID version 4 strings without a system call each.
+"""Random bytes and identifiers on the hot path, without a system call each.
 
-``uuid.uuid4()`` reads 16 bytes from the kernel per call; identity and request ids are made on
-every GetId, so bytes are read 4 KiB at a time from the same source (``os.urandom``) instead.
+``os.urandom`` is a system call; identity ids, request ids, temporary credentials and the nonces
+that seal session tokens take random bytes on every request, so they are read 4 KiB at a time from
+that same source and handed out once each.
 """
 
 from __future__ import annotations
@@ -11,23 +12,34 @@ import os
 _CHUNK = 4096
 
 
-class RandomUuids:
-    """A callable returning a fresh random (version 4) UUID string on each call."""
+class RandomBytes:
+    """A callable returning ``n`` fresh bytes of ``os.urandom`` on each call; no byte is handed out
+    twice, and a forked child reads its own."""
 
     def __init__(self) -> None:
         self._buffer = b""
         self._position = 0
         self._pid = os.getpid()
 
-    def __call__(self) -> str:
+    def __call__(self, n: int) -> bytes:
         position = self._position
-        if position + 16 > len(self._buffer) or self._pid != os.getpid():
-            # A forked child must never hand out its parent's ids: it reads its own bytes.
-            self._buffer = os.urandom(_CHUNK)
+        if position + n > len(self._buffer) or self._pid != os.getpid():
+            # A forked child must never hand out its parent's bytes: it reads its own.
+            self._buffer = os.urandom(max(_CHUNK, n))
             self._pid = os.getpid()
             position = 0
-        raw = bytearray(self._buffer[position : position + 16])
-        self._position = position + 16
+        self._position = position + n
+        return self._buffer[position : position + n]
+
+
+class RandomUuids:
+    """A callable returning a fresh random (version 4) UUID string on each call."""
+
+    def __init__(self, random_bytes: RandomBytes | None = None) -> None:
+        self._random = random_bytes or RandomBytes()
+
+    def __call__(self) -> str:
+        raw = bytearray(self._random(16))
         raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
         raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
         h = raw.hex()

@@ -9,14 +9,16 @@ import hashlib
 import hmac
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from joserfc import jws
 
 from cognitoidentity.server.api.cognito_identity import (
     ExternalServiceException,
     NotAuthorizedException,
 )
-from cognitoidentity.server.logins import OidcProviderConfig
+from cognitoidentity.server.logins import LoginIdentity, OidcProviderConfig
 from cognitoidentity.server.logins.base import CLOCK_SKEW_SECONDS
 from cognitoidentity.server.logins.oidc import JWKS_REFETCH_INTERVAL_SECONDS, JWKS_TTL_SECONDS
 from cognitoidentity.server.store.base import IdentityPool
@@ -386,6 +388,162 @@ def test_jwks_without_keys_list_is_an_external_service_error(
             harness.verify_one(pool, key, oidc_idp.mint())
     finally:
         oidc_idp.jwks = original  # type: ignore[method-assign]
+
+
+# --- verified tokens remembered ------------------------------------------------------------------
+
+
+@pytest.fixture
+def signature_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The tokens whose signature the verifier checks (joserfc's ``deserialize_compact``)."""
+    checked: list[str] = []
+    original = jws.deserialize_compact
+
+    def counting(value: Any, *args: Any, **kwargs: Any) -> Any:
+        checked.append(value if isinstance(value, str) else value.decode())
+        return original(value, *args, **kwargs)
+
+    monkeypatch.setattr(jws, "deserialize_compact", counting)
+    return checked
+
+
+def test_a_repeated_token_is_verified_once_while_its_key_set_is_in_use(
+    oidc_idp: OidcProvider,
+    oidc: tuple[IdentityPool, str],
+    harness: Harness,
+    signature_checks: list[str],
+) -> None:
+    """The enhanced flow sends one ID token to GetId and then GetCredentialsForIdentity."""
+    pool, key = oidc
+    token = oidc_idp.mint(sub="user-7", email="ada@example.com")
+    other = oidc_idp.mint(sub="user-8")
+
+    async def main() -> list[LoginIdentity]:
+        async with harness.session() as verifier:
+            return [
+                (await verifier.verify(pool, {key: value}))[0]
+                for value in (token, token, other, token)
+            ]
+
+    first, second, third, fourth = asyncio.run(main())
+    assert signature_checks == [token, other]
+    assert first == second == fourth
+    assert (first.user_id, third.user_id) == ("user-7", "user-8")
+
+
+def test_a_remembered_token_still_expires(
+    oidc_idp: OidcProvider,
+    oidc: tuple[IdentityPool, str],
+    harness: Harness,
+    signature_checks: list[str],
+) -> None:
+    pool, key = oidc
+    now = int(harness.clock.now)
+    token = oidc_idp.mint(iat=now, exp=now + 60)
+
+    async def main() -> None:
+        async with harness.session() as verifier:
+            await verifier.verify(pool, {key: token})
+            harness.clock.advance(60 + CLOCK_SKEW_SECONDS)
+            with pytest.raises(NotAuthorizedException) as info:
+                await verifier.verify(pool, {key: token})
+            assert info.value.message == (
+                f"Invalid login token. Token expired: {now + 60 + CLOCK_SKEW_SECONDS} >= {now + 60}"
+            )
+
+    asyncio.run(main())
+    assert signature_checks == [token]
+
+
+def test_a_remembered_token_is_checked_against_the_current_client_ids(
+    oidc_idp: OidcProvider,
+    oidc: tuple[IdentityPool, str],
+    harness: Harness,
+    signature_checks: list[str],
+) -> None:
+    """Removing a client id from the IAM provider refuses its tokens at once, remembered or not."""
+    pool, key = oidc
+    token = oidc_idp.mint(aud="client-1")
+    arn = pool.openid_connect_provider_arns[0]
+
+    async def main() -> None:
+        async with harness.session() as verifier:
+            await verifier.verify(pool, {key: token})
+            harness.directory.oidc[(ACCOUNT, arn)] = OidcProviderConfig(oidc_idp.url, ("client-2",))
+            with pytest.raises(NotAuthorizedException, match=UNSUPPORTED):
+                await verifier.verify(pool, {key: token})
+
+    asyncio.run(main())
+    assert signature_checks == [token]
+
+
+def test_a_refetched_key_set_forgets_remembered_tokens(
+    oidc_idp: OidcProvider,
+    oidc: tuple[IdentityPool, str],
+    harness: Harness,
+    signature_checks: list[str],
+) -> None:
+    """A token is only trusted on memory while the JWKS that verified it is in use: after the TTL
+    its signature is checked again, and refused once the provider has withdrawn its key."""
+    pool, key = oidc
+    now = int(harness.clock.now)
+    token = oidc_idp.mint(iat=now, exp=now + 3 * int(JWKS_TTL_SECONDS))
+
+    async def main() -> None:
+        async with harness.session() as verifier:
+            await verifier.verify(pool, {key: token})
+            harness.clock.advance(JWKS_TTL_SECONDS)
+            await verifier.verify(pool, {key: token})
+            assert len(signature_checks) == 2
+            oidc_idp.rotate()  # the token's key is no longer published
+            harness.clock.advance(JWKS_TTL_SECONDS)
+            with pytest.raises(NotAuthorizedException, match="Couldn't verify"):
+                await verifier.verify(pool, {key: token})
+
+    asyncio.run(main())
+    assert oidc_idp.hits["/jwks"] == 3
+
+
+def test_a_refused_token_is_checked_again_each_time(
+    oidc_idp: OidcProvider,
+    oidc: tuple[IdentityPool, str],
+    harness: Harness,
+    signature_checks: list[str],
+) -> None:
+    pool, key = oidc
+    header, payload, signature = oidc_idp.mint().split(".")
+    tampered = ".".join(
+        (header, payload, signature[:-4] + ("AAAA" if signature[-4:] != "AAAA" else "BBBB"))
+    )
+
+    async def main() -> None:
+        async with harness.session() as verifier:
+            for _ in range(2):
+                with pytest.raises(NotAuthorizedException, match="Couldn't verify"):
+                    await verifier.verify(pool, {key: tampered})
+
+    asyncio.run(main())
+    assert signature_checks == [tampered, tampered]
+
+
+def test_the_oldest_remembered_tokens_are_forgotten_first(
+    oidc_idp: OidcProvider,
+    oidc: tuple[IdentityPool, str],
+    harness: Harness,
+    signature_checks: list[str],
+) -> None:
+    pool, key = oidc
+    tokens = [oidc_idp.mint(sub=f"user-{i}") for i in range(3)]
+
+    async def main() -> None:
+        async with harness.session() as verifier:
+            verifier.jwks.max_verified = 2
+            for token in [*tokens, tokens[2], tokens[1], tokens[0]]:
+                await verifier.verify(pool, {key: token})
+
+    asyncio.run(main())
+    # The third token pushed out the first; the first, verified again, pushed out the second.
+    assert signature_checks == [*tokens, tokens[0]]
 
 
 # --- IAM OIDC provider lookup --------------------------------------------------------------------

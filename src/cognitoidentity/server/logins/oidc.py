@@ -32,6 +32,16 @@ source for :data:`JWKS_TTL_SECONDS`; a ``kid`` not in it causes one re-fetch, at
 :data:`JWKS_REFETCH_INTERVAL_SECONDS` per source, so a rotation is picked up at once and a flood of
 made-up ``kid`` values costs one request a minute. Concurrent verifications share one fetch.
 
+Verified tokens: the enhanced flow sends the same ID token twice in a row (GetId, then
+GetCredentialsForIdentity), the basic flow too (GetId, GetOpenIdToken), and a client refreshing its
+credentials sends it again until it expires. So the process remembers, for the last
+:data:`VERIFIED_TOKENS_MAX` tokens whose signature held, the claims their signature covers, and
+skips steps 1 and 3 for exactly the same token string. The memory is only trusted while the JWKS
+that verified the token is the one in use: a re-fetched key set (the TTL, or a rotation noticed
+through an unknown ``kid``) forgets it. Steps 2 and 4 to 6 run on every call, against the pool's
+configuration and clock of that call, so an expired token or a client id removed from the
+provider is refused as before. A failed verification is never remembered.
+
 **Not done** (documented limits): the IAM OIDC provider's certificate thumbprints are not compared;
 the TLS certificate is verified against the system trust store instead, which is what IAM itself
 does for providers whose certificate chains to a well-known root CA. A user pool's
@@ -80,6 +90,7 @@ __all__ = [
     "JWKS_REFETCH_INTERVAL_SECONDS",
     "JWKS_TTL_SECONDS",
     "NOT_AN_ID_TOKEN",
+    "VERIFIED_TOKENS_MAX",
     "JwksCache",
     "JwksSource",
     "OidcSettings",
@@ -92,6 +103,8 @@ JWKS_TTL_SECONDS: Final = 3600.0
 """How long a fetched JWKS (and discovery document) is used before it is fetched again."""
 JWKS_REFETCH_INTERVAL_SECONDS: Final = 60.0
 """An unknown ``kid`` re-fetches the JWKS at most once per this interval per source."""
+VERIFIED_TOKENS_MAX: Final = 4096
+"""How many verified tokens a process remembers (the oldest are forgotten first): a few MB."""
 ALLOWED_ALGORITHMS: Final = ("RS256", "RS384", "RS512", "ES256", "ES384", "ES512")
 _EC_CURVES: Final = {"ES256": "P-256", "ES384": "P-384", "ES512": "P-521"}
 GOOGLE_ISSUERS: Final = ("https://accounts.google.com", "accounts.google.com")
@@ -239,14 +252,41 @@ class JwksCache:
         *,
         ttl: float = JWKS_TTL_SECONDS,
         refetch_interval: float = JWKS_REFETCH_INTERVAL_SECONDS,
+        max_verified: int = VERIFIED_TOKENS_MAX,
     ) -> None:
         self.http = http
         self.clock = clock
         self.ttl = ttl
         self.refetch_interval = refetch_interval
+        self.max_verified = max_verified
         self._entries: dict[str, _Entry] = {}
         self._discovery: dict[str, _Discovery] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        self._verified: dict[tuple[str, str], tuple[_Entry, dict[str, Any]]] = {}
+
+    def recall(self, source: JwksSource, token: str) -> dict[str, Any] | None:
+        """The signed claims of ``token`` if its signature was verified with the key set still in
+        use for ``source`` (see the module doc), else None."""
+        name = (source.cache_key, token)
+        remembered = self._verified.get(name)
+        if remembered is None:
+            return None
+        entry, claims = remembered
+        if self._entries.get(source.cache_key) is not entry or (
+            self.clock() - entry.fetched_at >= self.ttl
+        ):
+            del self._verified[name]
+            return None
+        return claims
+
+    def remember(self, source: JwksSource, token: str, claims: dict[str, Any]) -> None:
+        """Note that ``token``'s signature holds with the key set now in use for ``source``."""
+        entry = self._entries.get(source.cache_key)
+        if entry is None or self.max_verified <= 0:
+            return
+        if len(self._verified) >= self.max_verified:
+            del self._verified[next(iter(self._verified))]
+        self._verified[(source.cache_key, token)] = (entry, claims)
 
     async def keys_for(
         self, source: JwksSource, provider: str, alg: str, kid: str | None
@@ -352,10 +392,12 @@ class OidcVerifier:
 
     async def verify(self, token: str) -> LoginIdentity:
         settings = self.settings
-        parsed = self._parse(token)
-        if parsed.claims.get("iss") not in settings.issuers:
-            raise NotAuthorizedException(ISSUER_MISMATCH)
-        claims = await self._verified_claims(token, parsed.header)
+        claims = self.cache.recall(settings.source, token)
+        if claims is None:
+            parsed = self._parse(token)
+            if parsed.claims.get("iss") not in settings.issuers:
+                raise NotAuthorizedException(ISSUER_MISMATCH)
+            claims = await self._verified_claims(token, parsed.header)
         # The signature holds: from here on the claims are the provider's.
         if claims.get("iss") not in settings.issuers:
             raise NotAuthorizedException(ISSUER_MISMATCH)
@@ -402,6 +444,8 @@ class OidcVerifier:
             except orjson.JSONDecodeError:
                 break
             if isinstance(claims, dict):
+                # No await since keys_for: the key set in use is the one that verified it.
+                self.cache.remember(self.settings.source, token, claims)
                 return claims
             break
         raise NotAuthorizedException(COULD_NOT_VERIFY)

@@ -6,6 +6,15 @@ in flight joins the next transaction, each inside its own savepoint, so a failed
 and one fsync covers many requests. Reads run on the caller's thread with their own connection (WAL
 readers never block the writer). Several server processes may open the same file: each transaction
 starts with ``BEGIN IMMEDIATE`` and waits up to ``BUSY_TIMEOUT_MS`` for the lock.
+
+The point reads a request makes on its hot path (an identity, a pool, a login's owner, an IAM
+provider) are kept, decoded, until any connection commits: SQLite's ``PRAGMA data_version`` changes
+on the reading connection whenever another connection, in this process or another, has committed.
+A write anywhere forgets them all; a read-mostly load (returning users, credentials refreshes) reads
+each row once. The check itself starts a read transaction (file-lock system calls), so one check
+serves everything the event loop had already queued when it was made: a request whose bytes
+arrived after the check is queued behind the callback that ends it, and checks again. So a read
+never misses a commit that finished before its request arrived, in any process.
 """
 
 from __future__ import annotations
@@ -61,10 +70,13 @@ T = TypeVar("T")
 BUSY_TIMEOUT_MS = 10_000
 POOL_CACHE_SIZE = 1024
 """Decoded pools kept per store, keyed by id and document text (so never stale)."""
+READ_CACHE_SIZE = 4096
+"""Point reads kept between two commits (see the module doc); beyond it they are all forgotten."""
 MAX_GROUP = 512
 """Most writes committed by one transaction; bounds the latency a single fsync can add."""
 
 Job = Callable[[sqlite3.Connection], Any]
+R = TypeVar("R")
 
 
 def _ts(value: datetime) -> float:
@@ -230,6 +242,9 @@ class SqliteStore:
         self._reader = _connect(self.path)
         self._writer = _GroupCommitWriter(self.path)
         self._pools: dict[tuple[str, str], IdentityPool] = {}
+        self._kept: dict[tuple[Any, ...], Any] = {}
+        self._kept_version = -1
+        self._checked = False
 
     def _migrate(self) -> None:
         conn = _connect(self.path)
@@ -261,6 +276,39 @@ class SqliteStore:
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         return self._reader.execute(sql, params).fetchall()
+
+    def _end_check(self) -> None:
+        self._checked = False
+
+    def _kept_reads(self) -> dict[tuple[Any, ...], Any]:
+        """The kept reads, after forgetting them if anything was committed since (module doc)."""
+        if not self._checked:
+            version = self._reader.execute("PRAGMA data_version").fetchone()[0]
+            if version != self._kept_version:
+                self._kept.clear()
+                self._kept_version = version
+            self._checked = True
+            asyncio.get_running_loop().call_soon(self._end_check)
+        return self._kept
+
+    def _read_one(
+        self, sql: str, params: tuple[Any, ...], decode: Callable[[Sequence[Any]], R]
+    ) -> R | None:
+        """``decode`` of the first row (None without one), kept until the next commit."""
+        kept_reads = self._kept_reads()
+        key = (sql, *params)
+        try:
+            kept: R | None = kept_reads[key]
+            return kept
+        except KeyError:
+            pass
+        # Read after the check: what is kept is never older than the version it is kept under.
+        rows = self._read(sql, params)
+        value = decode(rows[0]) if rows else None
+        if len(kept_reads) >= READ_CACHE_SIZE:
+            kept_reads.clear()
+        kept_reads[key] = value
+        return value
 
     async def close(self) -> None:
         self._writer.close()
@@ -356,11 +404,11 @@ class SqliteStore:
         return pool
 
     async def get_pool(self, pool_id: str) -> IdentityPool | None:
-        rows = self._read(
+        return self._read_one(
             "SELECT pool_id, account_id, created_at, document FROM identity_pools WHERE pool_id = ?",
             (pool_id,),
+            self._pool,
         )
-        return self._pool(rows[0]) if rows else None
 
     async def update_pool(self, pool_id: str, mutate: PoolMutation) -> IdentityPool | None:
         def job(conn: sqlite3.Connection) -> IdentityPool | None:
@@ -441,12 +489,14 @@ class SqliteStore:
         return Identity(row[0], row[1], _dt(row[2]), _dt(row[3]), bool(row[4]), _providers(row[5]))
 
     async def get_identity(self, identity_id: str) -> Identity | None:
-        rows = self._read(_SQL_GET_IDENTITY, (identity_id,))
-        return self._identity(rows[0]) if rows else None
+        return self._read_one(_SQL_GET_IDENTITY, (identity_id,), self._identity)
 
     async def get_identity_and_pool(self, identity_id: str) -> tuple[Identity, IdentityPool] | None:
-        rows = self._read(_SQL_GET_IDENTITY_AND_POOL, (identity_id,))
-        return (self._identity(rows[0]), self._pool(rows[0][6:])) if rows else None
+        return self._read_one(
+            _SQL_GET_IDENTITY_AND_POOL,
+            (identity_id,),
+            lambda row: (self._identity(row), self._pool(row[6:])),
+        )
 
     async def list_identities(
         self, pool_id: str, *, hide_disabled: bool, after: int | None, limit: int
@@ -528,11 +578,11 @@ class SqliteStore:
         return [_login(r) for r in rows]
 
     async def find_login(self, pool_id: str, login: LoginKey) -> str | None:
-        rows = self._read(
+        return self._read_one(
             "SELECT identity_id FROM logins WHERE pool_id = ? AND provider = ? AND user_id = ?",
             (pool_id, login.provider, login.user_id),
+            lambda row: str(row[0]),
         )
-        return str(rows[0][0]) if rows else None
 
     async def list_provider_logins(
         self,
@@ -646,12 +696,11 @@ class SqliteStore:
         return await self._write(job)
 
     async def get_oidc_provider(self, account_id: str, arn: str) -> IamOidcProvider | None:
-        rows = self._read(
-            f"SELECT {_OIDC_COLUMNS} FROM iam_oidc_providers"  # noqa: S608 - constant columns
-            " WHERE arn = ? AND account_id = ?",
+        return self._read_one(
+            _SQL_GET_OIDC_PROVIDER,
             (arn, account_id),
+            _oidc_provider,
         )
-        return _oidc_provider(rows[0]) if rows else None
 
     async def list_oidc_providers(self, account_id: str) -> list[IamOidcProvider]:
         rows = self._read(
@@ -720,12 +769,11 @@ class SqliteStore:
         return await self._write(job)
 
     async def get_saml_provider(self, account_id: str, arn: str) -> IamSamlProvider | None:
-        rows = self._read(
-            f"SELECT {_SAML_COLUMNS} FROM iam_saml_providers"  # noqa: S608 - constant columns
-            " WHERE arn = ? AND account_id = ?",
+        return self._read_one(
+            _SQL_GET_SAML_PROVIDER,
             (arn, account_id),
+            _saml_provider,
         )
-        return _saml_provider(rows[0]) if rows else None
 
     async def list_saml_providers(self, account_id: str) -> list[IamSamlProvider]:
         rows = self._read(
@@ -774,6 +822,14 @@ class SqliteStore:
 
 _OIDC_COLUMNS = "arn, account_id, url, created_at, client_ids, thumbprints, tags"
 _SAML_COLUMNS = "arn, account_id, name, metadata_document, created_at, valid_until, tags"
+_SQL_GET_OIDC_PROVIDER = (
+    f"SELECT {_OIDC_COLUMNS} FROM iam_oidc_providers"  # noqa: S608 - constant columns
+    " WHERE arn = ? AND account_id = ?"
+)
+_SQL_GET_SAML_PROVIDER = (
+    f"SELECT {_SAML_COLUMNS} FROM iam_saml_providers"  # noqa: S608 - constant columns
+    " WHERE arn = ? AND account_id = ?"
+)
 
 
 def _oidc_provider(row: Sequence[Any]) -> IamOidcProvider:

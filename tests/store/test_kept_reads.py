@@ -1,0 +1,100 @@
+"""Reads a store may keep between writes (SQLite keeps the hot point reads until any connection
+commits) never hide a write that finished before them: another store's, or another process's."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import sys
+from pathlib import Path
+
+from cognitoidentity.server.linking import LoginKey
+from cognitoidentity.server.store import IamOidcProvider
+
+from .conftest import StoreTarget
+from .test_iam_providers import MAIN, oidc
+from .test_logins import request
+from .test_store_contract import account, at, identity, pool
+
+LOGIN = LoginKey("accounts.google.com", "user-1")
+
+
+def test_repeated_reads_see_another_stores_writes(target: StoreTarget) -> None:
+    """Each value is read twice (the second time it may come from what the store kept), then
+    changed through another store, as another server process would, then read again."""
+
+    async def main() -> None:
+        a, b = await target.open(), await target.open()
+        try:
+            await a.create_account(account())
+            p = pool()
+            await a.create_pool(p, max_pools=10)
+            made = await a.link_logins(p.pool_id, request(LOGIN), at(100))
+            lonely = identity(p.pool_id)
+            await a.create_identity(lonely)
+            provider = oidc(client_ids=("client-1",))
+            assert await a.create_oidc_provider(provider)
+            for _ in range(2):
+                assert await a.get_pool(p.pool_id) == p
+                assert await a.find_login(p.pool_id, LOGIN) == made.identity_id
+                assert await a.get_identity(lonely.identity_id) == lonely
+                found = await a.get_identity_and_pool(lonely.identity_id)
+                assert found == (lonely, p)
+                assert await a.get_oidc_provider(MAIN, provider.arn) == provider
+
+            renamed = await b.update_pool(p.pool_id, lambda x: dataclasses.replace(x, name="b"))
+            assert renamed is not None
+            assert await a.get_pool(p.pool_id) == renamed
+            assert await a.get_identity_and_pool(lonely.identity_id) == (lonely, renamed)
+
+            await b.remove_logins(made.identity_id, logins=[LOGIN], now=at(200))
+            assert await a.find_login(p.pool_id, LOGIN) is None
+
+            def add_client(current: IamOidcProvider) -> IamOidcProvider:
+                return dataclasses.replace(current, client_ids=("client-1", "client-2"))
+
+            await b.update_oidc_provider(MAIN, provider.arn, add_client)
+            changed = await a.get_oidc_provider(MAIN, provider.arn)
+            assert changed is not None and changed.client_ids == ("client-1", "client-2")
+
+            assert await b.delete_identities(MAIN, [lonely.identity_id]) == []
+            assert await a.get_identity(lonely.identity_id) is None
+            assert await a.get_identity_and_pool(lonely.identity_id) is None
+        finally:
+            await a.close()
+            await b.close()
+
+    asyncio.run(main())
+
+
+def test_sqlite_reads_see_a_commit_of_another_process(tmp_path: Path) -> None:
+    """A commit made by another process (here: a plain ``sqlite3`` client) is seen by the next
+    request, which the event loop runs in a later turn than the reads before the commit."""
+    path = str(tmp_path / "store.db")
+    target = StoreTarget("sqlite", f"sqlite://{path}")
+
+    async def main() -> None:
+        store = await target.open()
+        try:
+            await store.create_account(account())
+            p = pool()
+            await store.create_pool(p, max_pools=10)
+            one = identity(p.pool_id)
+            await store.create_identity(one)
+            assert await store.get_identity(one.identity_id) == one
+            assert await store.get_identity(one.identity_id) == one
+            script = (
+                "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]);"
+                " c.execute('UPDATE identities SET disabled = 1 WHERE identity_id = ?',"
+                " (sys.argv[2],)); c.commit()"
+            )
+            other = await asyncio.create_subprocess_exec(
+                sys.executable, "-c", script, path, one.identity_id
+            )
+            assert await other.wait() == 0
+            seen = await store.get_identity(one.identity_id)
+            assert seen == dataclasses.replace(one, disabled=True)
+        finally:
+            await store.close()
+
+    asyncio.run(main())
