@@ -66,6 +66,9 @@ OIDC_CLIENT_ID = "bench-client"
 OIDC_SUBJECT = "bench-oidc-user"
 ID_TOKEN_LIFETIME = 24 * 3600
 """The bench's ID token outlives any run (exp is checked by the server at every call)."""
+FRESH_TOKENS = 2 * 4096
+"""Tokens the ``/fresh`` scenarios send in turn: twice the verified tokens a server process
+remembers (``VERIFIED_TOKENS_MAX``, forgotten oldest first), so none is remembered when it returns."""
 ROLES = {
     "authenticated": f"arn:aws:iam::{ACCOUNT}:role/BenchAuthenticated",
     "unauthenticated": f"arn:aws:iam::{ACCOUNT}:role/BenchUnauthenticated",
@@ -95,7 +98,8 @@ class Fixture:
     - OIDC logins (only when a ``logins`` scenario is selected): ``oidc_pool_id``, a pool naming an
       IAM OIDC provider created on the server for the bench's own provider, the :data:`ROLES`;
       ``login_key`` (the provider's URL without scheme), ``id_token`` (minted by the bench) and
-      ``login_identity_id``, the identity GetId gave for that login at set-up.
+      ``login_identity_id``, the identity GetId gave for that login at set-up;
+      ``fresh_id_tokens``, :data:`FRESH_TOKENS` further tokens of that login, all different.
       ``logins_problem`` says why these are missing (the scenarios then read ``n/a``).
     """
 
@@ -106,6 +110,8 @@ class Fixture:
     login_key: str = ""
     id_token: str = ""
     login_identity_id: str = ""
+    fresh_id_tokens: tuple[str, ...] = ()
+    """More ID tokens of the same login, each different (see :data:`FRESH_TOKENS`)."""
     logins_problem: str | None = "needs a logins scenario selected"
 
 
@@ -120,9 +126,12 @@ class Scenario:
     """The operation (X-Amz-Target), when it is not ``name``."""
     vs_moto_target: float | None = 20.0
     """ours / moto req/s must reach this (None: the ratio is printed for information only)."""
-    vs_bare: tuple[str, float] | None = None
+    vs_bare: tuple[str, float | None] | None = None
     """(reference, target): ours req/s / that bare rate (:data:`BARE_REFERENCES`) must reach the
-    target (None: no such ratio)."""
+    target (a target None: for information; None: no such ratio)."""
+    variants: Callable[[Fixture], list[dict[str, Any]]] | None = None
+    """Request bodies that wrk sends in turn, one per call, instead of replaying ``body`` (which
+    is still the set-up check's); unsigned scenarios only."""
     needs: Callable[[Fixture], str | None] | None = None
     """Why the scenario cannot run with this fixture (None: it can)."""
 
@@ -133,6 +142,10 @@ class Scenario:
 
 def _logins(f: Fixture) -> dict[str, str]:
     return {f.login_key: f.id_token}
+
+
+def _fresh_logins(f: Fixture) -> list[dict[str, str]]:
+    return [{f.login_key: token} for token in f.fresh_id_tokens]
 
 
 SCENARIOS: list[Scenario] = [
@@ -198,6 +211,25 @@ SCENARIOS: list[Scenario] = [
         needs=lambda f: f.logins_problem,
     ),
 ]
+
+
+def _with_fresh_tokens(scenario: Scenario) -> Scenario:
+    """``scenario`` with a different token of the bench's login at each call (more tokens than
+    the server remembers as verified), so that every call checks a signature. For information."""
+
+    def variants(f: Fixture) -> list[dict[str, Any]]:
+        return [{**scenario.body(f), "Logins": logins} for logins in _fresh_logins(f)]
+
+    return replace(
+        scenario,
+        name=scenario.name + "/fresh",
+        variants=variants,
+        vs_moto_target=None,
+        vs_bare=("verify", None),
+    )
+
+
+SCENARIOS += [_with_fresh_tokens(s) for s in SCENARIOS if s.group == "logins"]
 
 
 # -- servers -----------------------------------------------------------------------------------
@@ -363,6 +395,7 @@ class Server:
             "login_key": provider.login_key,
             "id_token": provider.id_token,
             "login_identity_id": identity["IdentityId"],
+            "fresh_id_tokens": provider.fresh_id_tokens,
             "logins_problem": None,
         }
 
@@ -469,8 +502,14 @@ class OidcProvider:
         self._server.daemon_threads = True
         self.port: int = self._server.server_address[1]
         self._documents = self.documents()
+        self.id_token = self.mint()
+        self.fresh_id_tokens = tuple(self.mint(jti=str(n)) for n in range(FRESH_TOKENS))
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def mint(self, **extra: Any) -> str:
+        """An ID token of the bench's login, with ``extra`` claims."""
         now = int(time.time())
-        self.id_token = sign_jwt(
+        return sign_jwt(
             self.private_key,
             "RS256",
             {"typ": "JWT", "kid": self.KID},
@@ -482,9 +521,9 @@ class OidcProvider:
                 "exp": now + ID_TOKEN_LIFETIME,
                 "email": "bench@example.com",
                 "email_verified": True,
+                **extra,
             },
         )
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
@@ -548,11 +587,15 @@ class OidcProvider:
 
 
 # -- requests and wrk --------------------------------------------------------------------------
+def encode_body(value: dict[str, Any]) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
 def build_request(
     server: Server, scenario: Scenario, fixture: Fixture
 ) -> tuple[dict[str, str], bytes]:
     """The exact headers and body that wrk replays; signed once here when the scenario is signed."""
-    body = json.dumps(scenario.body(fixture), separators=(",", ":")).encode()
+    body = encode_body(scenario.body(fixture))
     headers = {
         "Host": server.host,
         "Content-Type": CONTENT_TYPE,
@@ -582,9 +625,24 @@ def lua_string(value: str | bytes) -> str:
     return '"' + "".join(out) + '"'
 
 
-def write_script(path: Path, headers: dict[str, str], body: bytes) -> None:
+def write_script(
+    path: Path, headers: dict[str, str], body: bytes, variants: list[bytes] | None = None
+) -> None:
+    """wrk's script: ``body`` replayed, or with ``variants`` each of them in turn (wrk's
+    ``request()`` formats the next one; the headers stay, Content-Length follows the body)."""
     lines = ['wrk.method = "POST"', 'wrk.path = "/"', f"wrk.body = {lua_string(body)}"]
     lines += [f"wrk.headers[{lua_string(k)}] = {lua_string(v)}" for k, v in headers.items()]
+    if variants:
+        lines.append("local bodies = {")
+        lines += [f"  {lua_string(v)}," for v in variants]
+        lines += [
+            "}",
+            "local next_body = 0",
+            "function request()",
+            "   next_body = next_body % #bodies + 1",
+            "   return wrk.format(nil, nil, nil, bodies[next_body])",
+            "end",
+        ]
     path.write_text("\n".join(lines) + "\n\n" + REPORT_LUA.read_text())
 
 
@@ -1051,8 +1109,11 @@ def measure_server(
             row.failure = f"check request answered {status}: {answer[:300]!r}"
             print(f"   {scenario.name}: {row.failure}", flush=True)
             continue
-        script = scripts / f"{server.kind}-{scenario.name}.lua"
-        write_script(script, headers, body)
+        script = scripts / f"{server.kind}-{scenario.name.replace('/', '-')}.lua"
+        variants = (
+            [encode_body(v) for v in scenario.variants(fixture)] if scenario.variants else None
+        )
+        write_script(script, headers, body, variants)
         wrk = dict(connections=args.connections, threads=args.threads, timeout=args.timeout)
         counting = provider is not None and scenario.group == "logins" and server.kind == "ours"
         before = provider.snapshot() if counting and provider else None
@@ -1091,7 +1152,8 @@ def measure_server(
                 flush=True,
             )
         if args.profile and server.kind == "ours":
-            row.profile = profile_run(server, script, args, scripts / f"{scenario.name}.collapsed")
+            raw = scripts / f"{scenario.name.replace('/', '-')}.collapsed"
+            row.profile = profile_run(server, script, args, raw)
     return out
 
 

@@ -73,9 +73,14 @@ class SessionExpired(VaultError):
         self.session = session
 
 
+_BASE32_OF_BYTE: Final = bytes(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"[b % 32] for b in range(256))
+"""Byte → its low 5 bits as a base-32 character: uniform, since 256 is a multiple of 32."""
+
+
 def new_temporary_access_key_id(random_bytes: Callable[[int], bytes] = os.urandom) -> str:
-    """``ASIA`` and 16 characters of ``[A-Z2-7]`` (80 random bits, base 32)."""
-    return TEMPORARY_KEY_PREFIX + base64.b32encode(random_bytes(10)).decode()
+    """``ASIA`` and 16 characters of ``[A-Z2-7]`` (80 random bits, base 32): one random byte per
+    character (a table lookup, where ``base64.b32encode`` is a Python loop)."""
+    return TEMPORARY_KEY_PREFIX + random_bytes(16).translate(_BASE32_OF_BYTE).decode()
 
 
 def new_temporary_secret(random_bytes: Callable[[int], bytes] = os.urandom) -> str:

@@ -56,8 +56,9 @@ import asyncio
 import base64
 import binascii
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Final
 
 import orjson
@@ -145,16 +146,18 @@ class OidcSettings:
     """``azp``, when present, alone decides (IAM OIDC providers); else ``aud`` or ``azp``."""
 
 
+@lru_cache(maxsize=1024)
 def oidc_settings(
     provider: str,
     issuer: str,
-    client_ids: Sequence[str],
+    client_ids: tuple[str, ...],
     *,
     mapping_keys: tuple[str, ...] = (),
     issuers: tuple[str, ...] = (),
     strict_azp: bool = True,
 ) -> OidcSettings:
-    """Settings for a discovery-based provider (IAM OIDC provider, Google, Apple)."""
+    """Settings for a discovery-based provider (IAM OIDC provider, Google, Apple); memoized, as
+    every login asks for them (hence tuples, not lists)."""
     issuer = issuer.rstrip("/")
     return OidcSettings(
         provider=provider,
@@ -166,7 +169,8 @@ def oidc_settings(
     )
 
 
-def cognito_settings(provider: str, client_ids: Sequence[str]) -> OidcSettings:
+@lru_cache(maxsize=1024)
+def cognito_settings(provider: str, client_ids: tuple[str, ...]) -> OidcSettings:
     """Settings for a user pool ``cognito-idp.<region>.amazonaws.com/<pool id>``."""
     issuer = "https://" + provider
     return OidcSettings(
