@@ -147,6 +147,9 @@ def serve(settings: Settings) -> int:
         log_level=settings.log_level,
         log_config=None,
         server_header=False,
+        # Nothing here reads the client address or scheme (SigV4 signs the Host header; the
+        # issuer URL is a setting), so X-Forwarded-* need no rewriting on every request.
+        proxy_headers=False,
     )
     uvicorn.Server(config).run()
     return 0
