@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import sqlite3
 import sys
 from pathlib import Path
 
 from cognitoidentity.server.linking import LoginKey
-from cognitoidentity.server.store import IamOidcProvider
+from cognitoidentity.server.store import IamOidcProvider, Identity
 
 from .conftest import StoreTarget
 from .test_iam_providers import MAIN, oidc
@@ -98,3 +99,40 @@ def test_sqlite_reads_see_a_commit_of_another_process(tmp_path: Path) -> None:
             await store.close()
 
     asyncio.run(main())
+
+
+def test_sqlite_a_store_used_by_a_later_event_loop_checks_again(tmp_path: Path) -> None:
+    """A loop that stops right after a read (its end-of-turn callback never runs) does not leave
+    the next loop trusting that read."""
+    path = str(tmp_path / "store.db")
+    target = StoreTarget("sqlite", f"sqlite://{path}")
+    first = asyncio.new_event_loop()
+    try:
+        store = first.run_until_complete(target.open())
+        first.run_until_complete(store.create_account(account()))
+        p = pool()
+        first.run_until_complete(store.create_pool(p, max_pools=10))
+        one = identity(p.pool_id)
+        first.run_until_complete(store.create_identity(one))
+
+        async def read_and_stop() -> Identity | None:
+            found = await store.get_identity(one.identity_id)
+            asyncio.get_running_loop().stop()  # before the end of this turn
+            return found
+
+        task = first.create_task(read_and_stop())
+        first.run_forever()
+        assert task.result() == one
+    finally:
+        first.close()
+    with sqlite3.connect(path) as other:
+        other.execute(
+            "UPDATE identities SET disabled = 1 WHERE identity_id = ?", (one.identity_id,)
+        )
+    second = asyncio.new_event_loop()
+    try:
+        seen = second.run_until_complete(store.get_identity(one.identity_id))
+        assert seen == dataclasses.replace(one, disabled=True)
+        second.run_until_complete(store.close())
+    finally:
+        second.close()

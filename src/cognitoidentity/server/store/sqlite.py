@@ -244,7 +244,7 @@ class SqliteStore:
         self._pools: dict[tuple[str, str], IdentityPool] = {}
         self._kept: dict[tuple[Any, ...], Any] = {}
         self._kept_version = -1
-        self._checked = False
+        self._checked_in: asyncio.AbstractEventLoop | None = None
 
     def _migrate(self) -> None:
         conn = _connect(self.path)
@@ -278,17 +278,20 @@ class SqliteStore:
         return self._reader.execute(sql, params).fetchall()
 
     def _end_check(self) -> None:
-        self._checked = False
+        self._checked_in = None
 
     def _kept_reads(self) -> dict[tuple[Any, ...], Any]:
         """The kept reads, after forgetting them if anything was committed since (module doc)."""
-        if not self._checked:
+        loop = asyncio.get_running_loop()
+        # Compared with the loop, not a flag: a loop that stopped before its callback ran must not
+        # leave the next loop trusting its check.
+        if self._checked_in is not loop:
             version = self._reader.execute("PRAGMA data_version").fetchone()[0]
             if version != self._kept_version:
                 self._kept.clear()
                 self._kept_version = version
-            self._checked = True
-            asyncio.get_running_loop().call_soon(self._end_check)
+            self._checked_in = loop
+            loop.call_soon(self._end_check)
         return self._kept
 
     def _read_one(
