@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import random
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -784,5 +785,35 @@ def test_guest_identities_only_where_the_pool_allows_them(target: StoreTarget) -
         nowhere = identity("us-east-1:00000000-0000-4000-8000-000000000000")
         assert not await store.create_guest_identity(nowhere)
         assert await store.get_identity(nowhere.identity_id) is None
+
+    target.run(body)
+
+
+def test_concurrent_guest_identities_each_get_their_own_answer(target: StoreTarget) -> None:
+    """Many GetId guests at once (on SQLite they share one commit and one statement), some for a
+    pool refusing guests or for no pool: each call learns whether its own identity was made."""
+
+    async def body(store: Store) -> None:
+        await store.create_account(account())
+        open_pool, closed_pool = pool(allow_unauthenticated=True), pool()
+        for p in (open_pool, closed_pool):
+            await store.create_pool(p, max_pools=10)
+        nowhere = "us-east-1:00000000-0000-4000-8000-000000000000"
+        targets = [open_pool.pool_id] * 150 + [closed_pool.pool_id] * 30 + [nowhere] * 30
+        random.Random(7).shuffle(targets)
+        guests = [identity(pool_id, n) for n, pool_id in enumerate(targets)]
+        made = await asyncio.gather(*(store.create_guest_identity(g) for g in guests))
+        assert made == [g.pool_id == open_pool.pool_id for g in guests]
+        listed = await store.list_identities(
+            open_pool.pool_id, hide_disabled=False, after=None, limit=500
+        )
+        assert {i.identity_id for i in listed.items} == {
+            g.identity_id for g in guests if g.pool_id == open_pool.pool_id
+        }
+        assert (
+            await store.list_identities(
+                closed_pool.pool_id, hide_disabled=False, after=None, limit=500
+            )
+        ).items == []
 
     target.run(body)

@@ -3,7 +3,9 @@ even on power loss.
 
 Writes go through one writer thread that commits in groups: every write that arrives while a commit is
 in flight joins the next transaction, each inside its own savepoint, so a failed write rolls back alone
-and one fsync covers many requests. Reads run on the caller's thread with their own connection (WAL
+and one fsync covers many requests. The guest identities of a group (GetId's common call) go in with
+one multi-row statement: ``sqlite3`` hands the GIL to the event loop at every statement, and winning
+it back, once per insert, cost more than the inserts themselves. Reads run on the caller's thread with their own connection (WAL
 readers never block the writer). Several server processes may open the same file: each transaction
 starts with ``BEGIN IMMEDIATE`` and waits up to ``BUSY_TIMEOUT_MS`` for the lock.
 
@@ -25,6 +27,7 @@ import queue
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -76,6 +79,8 @@ MAX_GROUP = 512
 """Most writes committed by one transaction; bounds the latency a single fsync can add."""
 
 Job = Callable[[sqlite3.Connection], Any]
+MAX_GUESTS_PER_STATEMENT = 200
+"""Guest identities inserted by one statement (4 parameters each, far below SQLite's limit)."""
 R = TypeVar("R")
 
 
@@ -129,6 +134,61 @@ def _connect(path: str) -> sqlite3.Connection:
     return conn
 
 
+_GUEST_COLUMNS = (
+    "INSERT INTO identities (identity_id, pool_id, created_at, last_modified_at, disabled)"
+)
+_GUEST_ALLOWED = "json_extract(p.document, '$.allow_unauthenticated') = 1"
+
+
+@dataclass(frozen=True, slots=True)
+class _GuestInsert:
+    """A guest identity for a pool that must exist and allow them: a job that the writer may join
+    with the group's other guest inserts (:func:`_insert_guests`); alone, it is one insert."""
+
+    identity_id: str
+    created_at: float
+    last_modified_at: float
+    pool_id: str
+
+    @property
+    def params(self) -> tuple[str, float, float, str]:
+        return (self.identity_id, self.created_at, self.last_modified_at, self.pool_id)
+
+    def __call__(self, conn: sqlite3.Connection) -> bool:
+        cur = conn.execute(
+            f"{_GUEST_COLUMNS} SELECT ?, pool_id, ?, ?, 0 FROM identity_pools p"  # noqa: S608
+            f" WHERE pool_id = ? AND {_GUEST_ALLOWED}",
+            self.params,
+        )
+        return cur.rowcount == 1
+
+
+def _insert_guests(conn: sqlite3.Connection, guests: Sequence[_GuestInsert]) -> list[bool]:
+    """Whether each guest was inserted, with one statement for all (identity ids are new UUIDs:
+    only a missing pool, or one refusing guests, leaves one out; then one more read says which)."""
+    if len(guests) == 1:
+        return [guests[0](conn)]
+    rows = ", ".join("(?, ?, ?, ?)" for _ in guests)
+    params = [value for guest in guests for value in guest.params]
+    cur = conn.execute(
+        f"{_GUEST_COLUMNS} SELECT v.column1, p.pool_id, v.column2, v.column3, 0"  # noqa: S608
+        f" FROM (VALUES {rows}) AS v JOIN identity_pools p ON p.pool_id = v.column4"
+        f" WHERE {_GUEST_ALLOWED}",
+        params,
+    )
+    if cur.rowcount == len(guests):
+        return [True] * len(guests)
+    marks = ", ".join("?" for _ in guests)
+    inserted = {
+        row[0]
+        for row in conn.execute(
+            f"SELECT identity_id FROM identities WHERE identity_id IN ({marks})",  # noqa: S608
+            [guest.identity_id for guest in guests],
+        )
+    }
+    return [guest.identity_id in inserted for guest in guests]
+
+
 class _GroupCommitWriter:
     """One thread, one connection: runs submitted jobs in shared transactions."""
 
@@ -177,8 +237,18 @@ class _GroupCommitWriter:
         outcomes: list[tuple[asyncio.Future[Any], bool, Any]] = []
         try:
             conn.execute("BEGIN IMMEDIATE")
+            guests: list[tuple[_GuestInsert, asyncio.Future[Any]]] = []
             for job, future in batch:
-                outcomes.append((future, True, job(conn)))
+                if isinstance(job, _GuestInsert):
+                    guests.append((job, future))  # concurrent requests: any order is theirs
+                else:
+                    outcomes.append((future, True, job(conn)))
+            for start in range(0, len(guests), MAX_GUESTS_PER_STATEMENT):
+                chunk = guests[start : start + MAX_GUESTS_PER_STATEMENT]
+                done = _insert_guests(conn, [guest for guest, _ in chunk])
+                outcomes += [
+                    (future, True, ok) for (_, future), ok in zip(chunk, done, strict=True)
+                ]
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -469,22 +539,12 @@ class SqliteStore:
         await self._write(job)
 
     async def create_guest_identity(self, identity: Identity) -> bool:
-        params = (
+        job = _GuestInsert(
             identity.identity_id,
             _ts(identity.created_at),
             _ts(identity.last_modified_at),
             identity.pool_id,
         )
-
-        def job(conn: sqlite3.Connection) -> bool:
-            cur = conn.execute(
-                "INSERT INTO identities (identity_id, pool_id, created_at, last_modified_at,"
-                " disabled) SELECT ?, pool_id, ?, ?, 0 FROM identity_pools"
-                " WHERE pool_id = ? AND json_extract(document, '$.allow_unauthenticated') = 1",
-                params,
-            )
-            return cur.rowcount == 1
-
         return await self._write(job)
 
     @staticmethod
