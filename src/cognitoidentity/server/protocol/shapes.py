@@ -9,12 +9,19 @@ Coral's format::
     Member must not be null
 
 Member paths use camelCase names, as the real service does (``'logins'``, ``'roles.authenticated'``).
+
+Both passes are generic walks of the shapes, which cost more than the rest of a simple request. So
+each input shape is also compiled, once, into a checker of nested closures (:func:`_checker`) that
+coerces a valid body in one pass and gives up at the first thing it does not expect: a wrong type,
+a broken constraint, a missing member. Only then do the generic passes run, to word the errors.
+Outputs get the same treatment (:func:`_writer`): only members that can hold a timestamp are
+walked.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -88,6 +95,11 @@ def parse(shape: StructureShape | None, body: Any) -> dict[str, Any]:
         )
     if shape is None:
         return {}
+    try:
+        checked: dict[str, Any] = _checker(shape)(body)
+        return checked
+    except _Unexpected:
+        pass  # the generic passes below word the error (or, at worst, accept what it refused)
     params = _coerce_structure(shape, body)
     problems = constraint_problems(shape, params)
     if problems:
@@ -279,7 +291,7 @@ def serialize(shape: Shape | None, value: Any) -> Any:
         return {}
     if not _has_timestamps(shape):
         return value  # operations build outputs of plain JSON values already
-    return _out(shape, value)
+    return _writer(shape)(value)
 
 
 @lru_cache(maxsize=1024)
@@ -320,3 +332,178 @@ def _out(shape: Shape, value: Any) -> Any:
         seconds = value.timestamp()
         return int(seconds) if seconds.is_integer() else round(seconds, 3)
     return value
+
+
+# --- compiled shapes: the fast path -----------------------------------------------------------
+
+
+class _Unexpected(Exception):
+    """The compiled checker met something a valid body does not hold: the generic passes decide."""
+
+
+_UNEXPECTED = _Unexpected()
+Check = Callable[[Any], Any]
+
+
+def _lazy(shape: Shape, compile_: Callable[[Shape], Check]) -> Check:
+    """``compile_(shape)`` on first use: models may be recursive."""
+    compiled: list[Check] = []
+
+    def check(value: Any) -> Any:
+        if not compiled:
+            compiled.append(compile_(shape))
+        return compiled[0](value)
+
+    return check
+
+
+def _sized(meta: Mapping[str, Any]) -> Callable[[int], bool]:
+    low, high = meta.get("min"), meta.get("max")
+    if low is None and high is None:
+        return lambda size: True
+    low = -1 if low is None else low
+    high = float("inf") if high is None else high
+    return lambda size: low <= size <= high
+
+
+@lru_cache(maxsize=2048)
+def _checker(shape: Shape) -> Check:
+    """Coerce and check ``value`` against ``shape`` as :func:`_coerce` and :func:`_validate` would,
+    raising :class:`_Unexpected` wherever they would find a problem."""
+    kind = shape.type_name
+    meta = shape.metadata
+    if kind == "structure":
+        assert isinstance(shape, StructureShape)
+        members = {name: _lazy(m, _checker) for name, m in shape.members.items()}
+        required = tuple(shape.required_members)
+
+        def structure(value: Any) -> Any:
+            if type(value) is not dict:
+                raise _UNEXPECTED
+            out = {}
+            for name, item in value.items():
+                check = members.get(name)
+                if check is not None and item is not None:
+                    out[name] = check(item)
+            for name in required:
+                if name not in out:
+                    raise _UNEXPECTED
+            return out
+
+        return structure
+    if kind == "map":
+        assert isinstance(shape, MapShape)
+        size_ok = _sized(meta)
+        key_check = _checker(shape.key)
+        value_check = _lazy(shape.value, _checker)
+
+        def map_(value: Any) -> Any:
+            if type(value) is not dict:
+                raise _UNEXPECTED
+            out = {}
+            for key, item in value.items():
+                key_check(key)
+                if item is not None:
+                    out[key] = value_check(item)
+            if not size_ok(len(out)):  # counted without nulls, as the generic pass does
+                raise _UNEXPECTED
+            return out
+
+        return map_
+    if kind == "list":
+        assert isinstance(shape, ListShape)
+        size_ok = _sized(meta)
+        member_check = _lazy(shape.member, _checker)
+
+        def list_(value: Any) -> Any:
+            if type(value) is not list:
+                raise _UNEXPECTED
+            out = [member_check(item) for item in value if item is not None]
+            if not size_ok(len(out)):
+                raise _UNEXPECTED
+            return out
+
+        return list_
+    if kind == "string":
+        size_ok = _sized(meta)
+        pattern = _pattern(meta["pattern"]).fullmatch if meta.get("pattern") else None
+        enum = frozenset(shape.enum) if isinstance(shape, StringShape) and shape.enum else None
+
+        def string(value: Any) -> Any:
+            if (
+                type(value) is not str
+                or not size_ok(len(value))
+                or (pattern is not None and pattern(value) is None)
+                or (enum is not None and value not in enum)
+            ):
+                raise _UNEXPECTED
+            return value
+
+        return string
+    if kind == "boolean":
+
+        def boolean(value: Any) -> Any:
+            if type(value) is not bool:
+                raise _UNEXPECTED
+            return value
+
+        return boolean
+    if kind in ("integer", "long"):
+        low, high = meta.get("min"), meta.get("max")
+
+        def integer(value: Any) -> Any:
+            if type(value) is not int:
+                raise _UNEXPECTED  # floats too: the generic pass knows which are whole numbers
+            if (low is not None and value < low) or (high is not None and value > high):
+                raise _UNEXPECTED
+            return value
+
+        return integer
+
+    def other(value: Any) -> Any:
+        raise _UNEXPECTED  # doubles, timestamps, blobs: rare in requests, left to the generic pass
+
+    return other
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _member_writer(shape: Shape) -> Check:
+    if _has_timestamps(shape):
+        return _lazy(shape, _writer)
+    if shape.type_name in ("structure", "list", "map"):
+        return lambda value: _out(shape, value)  # drops nulls inside, as the generic walk does
+    return _identity
+
+
+@lru_cache(maxsize=2048)
+def _writer(shape: Shape) -> Check:
+    """:func:`_out` for ``shape``, walking only into members that may hold a timestamp."""
+    if not _has_timestamps(shape):
+        return _identity
+    kind = shape.type_name
+    if kind == "structure":
+        assert isinstance(shape, StructureShape)
+        members = {name: _member_writer(m) for name, m in shape.members.items()}
+
+        def structure(value: Any) -> Any:
+            out = {}
+            for name, item in value.items():
+                write = members.get(name)
+                if write is not None and item is not None:
+                    out[name] = write(item)
+            return out
+
+        return structure
+    if kind == "timestamp":
+        return _epoch
+    # Lists and maps of timestamped values are rare in outputs: the generic walk does them.
+    return lambda value: _out(shape, value)
+
+
+def _epoch(value: Any) -> Any:
+    assert isinstance(value, datetime)
+    seconds = value.timestamp()
+    return int(seconds) if seconds.is_integer() else round(seconds, 3)
