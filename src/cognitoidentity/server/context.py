@@ -30,9 +30,9 @@ class Runtime:
     credentials: CredentialVault
     """Issues temporary credentials (STS) and opens their session tokens."""
     tokens: OpenIdTokenIssuer
+    """Issues and verifies our OpenID tokens; its ``keys`` are the signing keys (JWKS)."""
     logins: LoginVerifier
     """Verifies the tokens of public login providers (one HTTP client and JWKS cache per process)."""
-    """Issues and verifies our OpenID tokens; its ``keys`` are the signing keys (JWKS)."""
     clock: Callable[[], datetime] = field(default=_utc_now)
     new_uuid: Callable[[], str] = field(default_factory=RandomUuids)
 
