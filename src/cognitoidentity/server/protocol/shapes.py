@@ -328,9 +328,7 @@ def _out(shape: Shape, value: Any) -> Any:
         assert isinstance(shape, ListShape)
         return [_out(shape.member, v) for v in value]
     if kind == "timestamp":
-        assert isinstance(value, datetime)
-        seconds = value.timestamp()
-        return int(seconds) if seconds.is_integer() else round(seconds, 3)
+        return _epoch(value)
     return value
 
 

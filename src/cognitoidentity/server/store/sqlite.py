@@ -134,48 +134,37 @@ def _connect(path: str) -> sqlite3.Connection:
     return conn
 
 
-_GUEST_COLUMNS = (
-    "INSERT INTO identities (identity_id, pool_id, created_at, last_modified_at, disabled)"
-)
-_GUEST_ALLOWED = "json_extract(p.document, '$.allow_unauthenticated') = 1"
-
-
 @dataclass(frozen=True, slots=True)
 class _GuestInsert:
     """A guest identity for a pool that must exist and allow them: a job that the writer may join
-    with the group's other guest inserts (:func:`_insert_guests`); alone, it is one insert."""
+    with the group's other guest inserts (:func:`_insert_guests`)."""
 
     identity_id: str
     created_at: float
     last_modified_at: float
     pool_id: str
 
-    @property
-    def params(self) -> tuple[str, float, float, str]:
-        return (self.identity_id, self.created_at, self.last_modified_at, self.pool_id)
-
     def __call__(self, conn: sqlite3.Connection) -> bool:
-        cur = conn.execute(
-            f"{_GUEST_COLUMNS} SELECT ?, pool_id, ?, ?, 0 FROM identity_pools p"  # noqa: S608
-            f" WHERE pool_id = ? AND {_GUEST_ALLOWED}",
-            self.params,
-        )
-        return cur.rowcount == 1
+        return _insert_guests(conn, [self])[0]
 
 
 def _insert_guests(conn: sqlite3.Connection, guests: Sequence[_GuestInsert]) -> list[bool]:
     """Whether each guest was inserted, with one statement for all (identity ids are new UUIDs:
     only a missing pool, or one refusing guests, leaves one out; then one more read says which)."""
-    if len(guests) == 1:
-        return [guests[0](conn)]
     rows = ", ".join("(?, ?, ?, ?)" for _ in guests)
-    params = [value for guest in guests for value in guest.params]
-    cur = conn.execute(
-        f"{_GUEST_COLUMNS} SELECT v.column1, p.pool_id, v.column2, v.column3, 0"  # noqa: S608
+    params = [
+        value
+        for g in guests
+        for value in (g.identity_id, g.created_at, g.last_modified_at, g.pool_id)
+    ]
+    # Only placeholders are joined into the statement.
+    sql = (
+        "INSERT INTO identities (identity_id, pool_id, created_at, last_modified_at, disabled)"  # noqa: S608
+        " SELECT v.column1, p.pool_id, v.column2, v.column3, 0"
         f" FROM (VALUES {rows}) AS v JOIN identity_pools p ON p.pool_id = v.column4"
-        f" WHERE {_GUEST_ALLOWED}",
-        params,
+        " WHERE json_extract(p.document, '$.allow_unauthenticated') = 1"
     )
+    cur = conn.execute(sql, params)
     if cur.rowcount == len(guests):
         return [True] * len(guests)
     marks = ", ".join("?" for _ in guests)
