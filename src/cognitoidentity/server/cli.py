@@ -120,6 +120,7 @@ def serve(settings: Settings) -> int:
 
     from cognitoidentity.server.app import Application
     from cognitoidentity.server.bootstrap import banner, mount, start, stop
+    from cognitoidentity.server.http1 import protocol_class
 
     logging.basicConfig(
         level=settings.log_level.upper(),
@@ -141,7 +142,8 @@ def serve(settings: Settings) -> int:
         host=settings.host,
         port=settings.port,
         loop="auto",
-        http="auto",
+        # uvicorn serves; each connection is ours (http1.py: one write per answer, among others).
+        http=protocol_class(settings.max_body_bytes),
         lifespan="on",
         access_log=False,
         log_level=settings.log_level,

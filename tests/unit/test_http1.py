@@ -1,0 +1,357 @@
+"""The server's HTTP/1.1 connections (``server/http1.py``), under uvicorn on loopback, spoken to
+with raw sockets: keep-alive, pipelining, request bodies, 100-continue, closing rules, errors."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+import pytest
+import uvicorn
+
+from cognitoidentity.server.http1 import protocol_class
+from tests.support.server import free_port
+
+MAX_BODY = 1000
+
+Scope = dict[str, Any]
+
+
+class App:
+    """Answers by path; remembers what the server told it."""
+
+    def __init__(self) -> None:
+        self.events: list[str] = []
+        self.release = threading.Event()
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        path: str = scope["path"]
+        message = await receive()
+        body: bytes = message["body"]
+        if path == "/raise":
+            raise RuntimeError("boom")
+        if path == "/silent":
+            return
+        if path == "/slow":
+            await asyncio.to_thread(self.release.wait)
+        if path == "/disconnect":
+            self.events.append((await receive())["type"])
+            return
+        if path == "/stream":
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            for part in (b"one,", b"two,", b"three"):
+                await send({"type": "http.response.body", "body": part, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        if path == "/raise-after-start":
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            raise RuntimeError("boom")
+        if path == "/raise-mid-stream":
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b"one,", "more_body": True})
+            raise RuntimeError("boom")
+        headers: list[tuple[bytes, bytes]] = [(b"content-type", b"application/json")]
+        if path == "/inject":
+            headers.append((b"x-message", b"ok\r\nx-forged: 1"))
+        answer = json.dumps(
+            {
+                "method": scope["method"],
+                "path": path,
+                "raw_path": scope["raw_path"].decode(),
+                "query": scope["query_string"].decode(),
+                "http_version": scope["http_version"],
+                "body": len(body),
+                "client": list(scope["client"]),
+            }
+        ).encode()
+        if path == "/short":
+            headers.append((b"content-length", b"%d" % (len(answer) + 10)))
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": answer})
+
+
+class Running:
+    def __init__(self, app: App, timeout_keep_alive: float) -> None:
+        self.app = app
+        self.port = free_port()
+        config = uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=self.port,
+            http=protocol_class(MAX_BODY),
+            lifespan="off",
+            log_config=None,
+            timeout_keep_alive=timeout_keep_alive,
+            timeout_graceful_shutdown=5,
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> Running:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.app.release.set()
+        self.server.should_exit = True
+        self.thread.join(10)
+
+    def connect(self) -> tuple[socket.socket, BinaryIO]:
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+        return sock, sock.makefile("rb")
+
+
+@pytest.fixture
+def server() -> Iterator[Running]:
+    with Running(App(), timeout_keep_alive=5) as running:
+        yield running
+
+
+def read_answer(rfile: BinaryIO) -> tuple[int, dict[str, str], bytes]:
+    """One answer off the connection: status, headers (lower-case names), body."""
+    status_line = rfile.readline()
+    assert status_line.startswith(b"HTTP/1.1 "), status_line
+    status = int(status_line.split()[1])
+    headers: dict[str, str] = {}
+    while (line := rfile.readline()) not in (b"\r\n", b""):
+        name, _, value = line.decode().partition(":")
+        assert name.lower() not in headers, f"{name} twice"
+        headers[name.lower()] = value.strip()
+    if status == 100:
+        return status, headers, b""
+    if headers.get("transfer-encoding") == "chunked":
+        body = b""
+        while (size := int(rfile.readline(), 16)) > 0:
+            body += rfile.read(size)
+            assert rfile.read(2) == b"\r\n"
+        assert rfile.read(2) == b"\r\n"
+        return status, headers, body
+    return status, headers, rfile.read(int(headers.get("content-length", "0")))
+
+
+def request(path: str, body: bytes = b"", *extra: str, method: str = "POST") -> bytes:
+    lines = [f"{method} {path} HTTP/1.1", "Host: localhost", f"Content-Length: {len(body)}", *extra]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def closed(sock: socket.socket) -> bool:
+    """True when the server closed the connection (the next read sees the end)."""
+    try:
+        return sock.recv(1) == b""
+    except ConnectionResetError:
+        return True
+
+
+def test_keep_alive_answers_many_requests_on_one_connection(server: Running) -> None:
+    sock, rfile = server.connect()
+    with sock, rfile:
+        for n in range(3):
+            sock.sendall(request(f"/echo?n={n}", b"x" * n))
+            status, headers, body = read_answer(rfile)
+            assert status == 200
+            answer = json.loads(body)
+            assert answer["query"] == f"n={n}"
+            assert answer["body"] == n
+            assert headers["content-length"] == str(len(body))
+            assert headers["content-type"] == "application/json"
+            assert "date" in headers
+            assert "connection" not in headers
+
+
+def test_pipelined_requests_are_answered_in_order(server: Running) -> None:
+    sock, rfile = server.connect()
+    with sock, rfile:
+        sock.sendall(request("/slow") + request("/echo?second") + request("/echo?third"))
+        time.sleep(0.2)
+        server.app.release.set()
+        answers = [json.loads(read_answer(rfile)[2]) for _ in range(3)]
+    assert [a["path"] for a in answers] == ["/slow", "/echo", "/echo"]
+    assert [a["query"] for a in answers] == ["", "second", "third"]
+
+
+def test_a_chunked_request_body_arrives_whole(server: Running) -> None:
+    sock, rfile = server.connect()
+    with sock, rfile:
+        sock.sendall(
+            b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+        )
+        assert json.loads(read_answer(rfile)[2])["body"] == 11
+
+
+def test_expect_100_continue_is_answered_before_the_body(server: Running) -> None:
+    sock, rfile = server.connect()
+    with sock, rfile:
+        sock.sendall(
+            request("/echo", b"", "Expect: 100-continue").replace(b"Length: 0", b"Length: 4")
+        )
+        assert read_answer(rfile)[0] == 100
+        sock.sendall(b"abcd")
+        status, _, body = read_answer(rfile)
+    assert status == 200
+    assert json.loads(body)["body"] == 4
+
+
+def test_path_is_percent_decoded_and_query_kept(server: Running) -> None:
+    sock, rfile = server.connect()
+    with sock, rfile:
+        sock.sendall(request("/echo/a%20b?x=1&y=%2F"))
+        answer = json.loads(read_answer(rfile)[2])
+    assert answer["path"] == "/echo/a b"
+    assert answer["raw_path"] == "/echo/a%20b"
+    assert answer["query"] == "x=1&y=%2F"
+    assert answer["client"][0] == "127.0.0.1"
+
+
+@pytest.mark.parametrize(
+    ("start", "extra"),
+    [("HTTP/1.1", ("Connection: close",)), ("HTTP/1.0", ())],
+    ids=["connection-close", "http-1.0"],
+)
+def test_the_connection_closes_when_the_client_asks(
+    server: Running, start: str, extra: tuple[str, ...]
+) -> None:
+    sock, rfile = server.connect()
+    with sock, rfile:
+        sock.sendall(request("/echo", b"", *extra).replace(b"HTTP/1.1", start.encode(), 1))
+        status, headers, body = read_answer(rfile)
+        assert status == 200
+        assert headers["connection"] == "close"
+        assert json.loads(body)["http_version"] == start.split("/")[1]
+        assert closed(sock)
+
+
+def test_a_request_that_does_not_parse_gets_400_and_the_connection_closes(
+    server: Running,
+) -> None:
+    sock, rfile = server.connect()
+    with sock, rfile:
+        sock.sendall(b"NOT HTTP AT ALL\r\n\r\n")
+        status, headers, body = read_answer(rfile)
+        assert status == 400
+        assert headers["connection"] == "close"
+        assert body == b"Invalid HTTP request received."
+        assert closed(sock)
+
+
+def test_an_oversized_body_is_cut_answered_and_the_connection_closed(server: Running) -> None:
+    sock, rfile = server.connect()
+    with sock, rfile:
+        sock.sendall(request("/echo", b"y" * (MAX_BODY * 5)))
+        status, headers, body = read_answer(rfile)
+        assert status == 200
+        assert json.loads(body)["body"] == MAX_BODY + 1  # enough for the app to refuse it
+        assert headers["connection"] == "close"
+        assert closed(sock)
+
+
+@pytest.mark.parametrize("path", ["/raise", "/raise-after-start", "/silent", "/inject"])
+def test_an_application_failure_before_the_answer_gives_500(server: Running, path: str) -> None:
+    sock, rfile = server.connect()
+    with sock, rfile:
+        sock.sendall(request(path))
+        status, headers, body = read_answer(rfile)
+        assert status == 500
+        assert body == b"Internal Server Error"
+        assert "x-forged" not in headers
+        assert closed(sock)
+
+
+@pytest.mark.parametrize("path", ["/raise-mid-stream", "/short"])
+def test_a_cut_answer_closes_the_connection(server: Running, path: str) -> None:
+    sock, rfile = server.connect()
+    with sock, rfile:
+        sock.sendall(request(path))
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    # What was sent went out, then the close tells the client the answer is cut.
+    assert received.startswith(b"HTTP/1.1 200 OK\r\n")
+    if path == "/raise-mid-stream":
+        assert received.endswith(b"\r\n\r\n4\r\none,\r\n")  # no last chunk
+
+
+def test_a_streamed_answer_is_chunked(server: Running) -> None:
+    sock, rfile = server.connect()
+    with sock, rfile:
+        sock.sendall(request("/stream") + request("/echo"))
+        status, headers, body = read_answer(rfile)
+        assert (status, headers["transfer-encoding"], body) == (200, "chunked", b"one,two,three")
+        assert read_answer(rfile)[0] == 200
+
+
+def test_head_gets_headers_without_a_body(server: Running) -> None:
+    sock, rfile = server.connect()
+    with sock, rfile:
+        sock.sendall(request("/echo", method="HEAD") + request("/echo?after"))
+        status_line = rfile.readline()
+        assert status_line == b"HTTP/1.1 200 OK\r\n"
+        headers = {}
+        while (line := rfile.readline()) != b"\r\n":
+            name, _, value = line.decode().partition(":")
+            headers[name.lower()] = value.strip()
+        assert int(headers["content-length"]) > 0  # what a GET would get
+        assert json.loads(read_answer(rfile)[2])["query"] == "after"
+
+
+def test_an_upgrade_request_is_answered_then_the_connection_closes(server: Running) -> None:
+    sock, rfile = server.connect()
+    with sock, rfile:
+        sock.sendall(request("/echo", b"", "Connection: Upgrade", "Upgrade: websocket"))
+        status, _, body = read_answer(rfile)
+        assert status == 200
+        assert json.loads(body)["path"] == "/echo"
+        assert closed(sock)
+
+
+def test_the_application_hears_of_a_client_that_left(server: Running) -> None:
+    sock, rfile = server.connect()
+    sock.sendall(request("/disconnect"))
+    time.sleep(0.1)
+    sock.close()
+    rfile.close()
+    deadline = time.monotonic() + 5
+    while not server.app.events and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert server.app.events == ["http.disconnect"]
+
+
+def test_an_idle_keep_alive_connection_closes_after_the_timeout() -> None:
+    with Running(App(), timeout_keep_alive=0.3) as running:
+        sock, rfile = running.connect()
+        with sock, rfile:
+            sock.sendall(request("/echo"))
+            assert read_answer(rfile)[0] == 200
+            started = time.monotonic()
+            assert closed(sock)
+            assert 0.2 < time.monotonic() - started < 3
+
+
+def test_shutdown_finishes_the_answer_in_flight() -> None:
+    app = App()
+    with Running(app, timeout_keep_alive=5) as running:
+        sock, rfile = running.connect()
+        with sock, rfile:
+            sock.sendall(request("/slow"))
+            time.sleep(0.2)
+            running.server.should_exit = True
+            time.sleep(0.3)
+            app.release.set()
+            status, headers, body = read_answer(rfile)
+            assert status == 200
+            assert json.loads(body)["path"] == "/slow"
+            assert headers["connection"] == "close"
+            assert closed(sock)
+        running.thread.join(10)
+        assert not running.thread.is_alive()
