@@ -355,3 +355,30 @@ def test_shutdown_finishes_the_answer_in_flight() -> None:
             assert closed(sock)
         running.thread.join(10)
         assert not running.thread.is_alive()
+
+
+def test_many_pipelined_requests_are_all_answered_in_order(server: Running) -> None:
+    sock, rfile = server.connect()
+    with sock, rfile:
+        sock.sendall(b"".join(request(f"/echo?n={n}") for n in range(300)))
+        queries = [json.loads(read_answer(rfile)[2])["query"] for _ in range(300)]
+    assert queries == [f"n={n}" for n in range(300)]
+
+
+def test_requests_before_a_pipelined_upgrade_are_answered_first(server: Running) -> None:
+    sock, rfile = server.connect()
+    with sock, rfile:
+        sock.sendall(
+            request("/slow")
+            + request("/echo?upgrade", b"", "Connection: Upgrade", "Upgrade: websocket")
+            + b"\x00\x01 not HTTP any more"
+        )
+        time.sleep(0.2)
+        server.app.release.set()
+        first = read_answer(rfile)
+        second = read_answer(rfile)
+        assert json.loads(first[2])["path"] == "/slow"
+        assert "connection" not in first[1]
+        assert json.loads(second[2])["query"] == "upgrade"
+        assert second[1]["connection"] == "close"
+        assert closed(sock)

@@ -35,6 +35,7 @@ import asyncio
 import http
 import logging
 from collections import deque
+from contextlib import suppress
 from typing import Any, Final, cast
 from urllib.parse import unquote
 
@@ -60,6 +61,7 @@ ASGI_INFO: Final = {"version": "3.0", "spec_version": "2.3"}
 # Why reading is paused; reading resumes when no reason is left.
 _PIPELINED: Final = 1
 _WRITE_BUFFER_FULL: Final = 2
+_NO_MORE_REQUESTS: Final = 4
 
 
 def _plain_answer(status: int, text: bytes, default_headers: list[tuple[bytes, bytes]]) -> bytes:
@@ -110,7 +112,8 @@ class Outbox:
                     transport.write(data)
             except Exception:  # one broken transport must not hold back the others' answers
                 log.exception("writing an answer failed")
-                transport.abort()
+                with suppress(Exception):
+                    transport.abort()
 
 
 class HttpConnection(asyncio.Protocol):
@@ -334,7 +337,7 @@ class HttpConnection(asyncio.Protocol):
         """No more requests from this connection: close once the answers owed are sent (after a
         400 with ``error`` when nothing is owed)."""
         self._closing = True
-        self._pause_reading(_PIPELINED)
+        self._pause_reading(_NO_MORE_REQUESTS)
         if self._idle():
             if error is not None:
                 self._write(_plain_answer(400, error, self._server_state.default_headers))
