@@ -430,7 +430,7 @@ class Exchange:
             raise
         except Exception as error:
             log.error("the ASGI application raised", exc_info=error)
-            self._fail("the application raised")
+            self._fail(None)
         else:
             if not self.complete:
                 self._fail("the application returned before answering")
