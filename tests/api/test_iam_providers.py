@@ -577,12 +577,15 @@ def test_logins_through_providers_made_with_iam(
         by_saml = client.get_id(IdentityPoolId=pool_id, Logins={saml: idp.response()})
         assert by_saml["IdentityId"] != first
 
+        assert client.get_id(IdentityPoolId=pool_id, Logins={key: token})["IdentityId"] == first
         admin.remove_client_id_from_open_id_connect_provider(
             OpenIDConnectProviderArn=oidc, ClientID="client-1"
         )
-        with pytest.raises(ClientError) as exc:
-            client.get_id(IdentityPoolId=pool_id, Logins={key: provider.mint(sub="user-1")})
-        assert error_of(exc)[0] == "NotAuthorizedException"
+        # Neither a new token nor one the server verified (and chose a verifier for) before.
+        for login in (provider.mint(sub="user-1"), token):
+            with pytest.raises(ClientError) as exc:
+                client.get_id(IdentityPoolId=pool_id, Logins={key: login})
+            assert error_of(exc)[0] == "NotAuthorizedException"
         admin.delete_saml_provider(SAMLProviderArn=saml)
         with pytest.raises(ClientError) as exc:
             client.get_id(IdentityPoolId=pool_id, Logins={saml: idp.response()})

@@ -136,3 +136,32 @@ def test_sqlite_a_store_used_by_a_later_event_loop_checks_again(tmp_path: Path) 
         second.run_until_complete(store.close())
     finally:
         second.close()
+
+
+def test_the_read_mark_changes_only_after_a_commit(target: StoreTarget) -> None:
+    """What the login verifier reuses its choices by: on SQLite, equal marks mean no commit in
+    between (by another store here); PostgreSQL keeps nothing, so it never gives a mark."""
+
+    async def main() -> None:
+        a, b = await target.open(), await target.open()
+        try:
+            first = a.read_mark()
+            if target.kind == "postgresql":
+                await b.create_account(account())
+                await asyncio.sleep(0)
+                assert first is None and a.read_mark() is None
+                return
+            assert first is not None
+            await asyncio.sleep(0)  # a later turn of the event loop, which checks again
+            assert a.read_mark() == first
+            await b.create_account(account())
+            await asyncio.sleep(0)
+            second = a.read_mark()
+            assert second != first
+            await asyncio.sleep(0)
+            assert a.read_mark() == second
+        finally:
+            await a.close()
+            await b.close()
+
+    asyncio.run(main())

@@ -674,6 +674,11 @@ class DictDirectory:
     oidc: dict[tuple[str, str], OidcProviderConfig] = field(default_factory=dict)
     saml: dict[tuple[str, str], SamlProviderConfig] = field(default_factory=dict)
     lookups: int = 0
+    mark: int | None = None
+    """What ``read_mark`` answers: None (the default) makes the verifier ask at every login."""
+
+    def read_mark(self) -> object | None:
+        return self.mark
 
     async def oidc_provider(self, account_id: str, arn: str) -> OidcProviderConfig | None:
         self.lookups += 1

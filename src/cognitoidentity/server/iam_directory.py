@@ -21,6 +21,9 @@ class StoreProviderDirectory:
     def __init__(self, store: Store) -> None:
         self.store = store
 
+    def read_mark(self) -> object | None:
+        return self.store.read_mark()
+
     async def oidc_provider(self, account_id: str, arn: str) -> OidcProviderConfig | None:
         provider = await self.store.get_oidc_provider(account_id, arn)
         if provider is None:

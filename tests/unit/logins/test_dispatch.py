@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 
 import httpx
 import pytest
@@ -15,7 +16,9 @@ from cognitoidentity.server.api.cognito_identity import (
     NotAuthorizedException,
 )
 from cognitoidentity.server.logins import LoginVerifier
+from cognitoidentity.server.logins.base import OidcProviderConfig
 from cognitoidentity.server.logins.http import ProviderHttp, check_endpoints, is_loopback_host
+from cognitoidentity.server.logins.oidc import OidcVerifier
 from cognitoidentity.server.settings import Settings, settings_from_env
 from tests.support.idp import (
     DictDirectory,
@@ -26,7 +29,7 @@ from tests.support.idp import (
     Reply,
     free_port,
 )
-from tests.support.idp_harness import Harness, make_pool
+from tests.support.idp_harness import ACCOUNT, Harness, make_pool
 
 UNSUPPORTED = "Token is not from a supported provider of this identity pool."
 FB_APP = "42"
@@ -73,6 +76,40 @@ def test_unknown_keys_are_not_supported(key: str, harness: Harness) -> None:
     with pytest.raises(NotAuthorizedException) as info:
         harness.verify_one(pool, key, "token")
     assert info.value.message == UNSUPPORTED
+
+
+def test_a_chosen_verifier_is_reused_only_for_the_same_pool_and_read_mark() -> None:
+    key = "login.example.com"
+    arn = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{key}"
+    directory = DictDirectory(mark=1)
+    directory.oidc[(ACCOUNT, arn)] = OidcProviderConfig(f"https://{key}", ("client-1",))
+    pool = make_pool(oidc_arns=(arn,))
+
+    def client_ids(verifier: object) -> tuple[str, ...]:
+        assert isinstance(verifier, OidcVerifier)
+        return verifier.settings.client_ids
+
+    async def scenario() -> None:
+        logins = LoginVerifier(directory=directory)
+        try:
+            first = await logins.verifier_for(pool, key)
+            assert await logins.verifier_for(pool, key) is first
+            assert directory.lookups == 1
+            reread = replace(pool)  # equal, but read again: maybe before a commit, so it asks
+            assert client_ids(await logins.verifier_for(reread, key)) == ("client-1",)
+            assert directory.lookups == 2
+            directory.oidc[(ACCOUNT, arn)] = OidcProviderConfig(f"https://{key}", ("client-2",))
+            directory.mark = 2  # committed since: the provider's new client ids count
+            assert client_ids(await logins.verifier_for(reread, key)) == ("client-2",)
+            assert directory.lookups == 3
+            directory.mark = None  # a directory that cannot tell is asked every time
+            await logins.verifier_for(reread, key)
+            await logins.verifier_for(reread, key)
+            assert directory.lookups == 5
+        finally:
+            await logins.aclose()
+
+    asyncio.run(scenario())
 
 
 def test_known_provider_not_configured_in_the_pool_is_not_supported(harness: Harness) -> None:

@@ -125,6 +125,11 @@ class ProviderDirectory(Protocol):
 
     async def saml_provider(self, account_id: str, arn: str) -> SamlProviderConfig | None: ...
 
+    def read_mark(self) -> object | None:
+        """Equal to an earlier value only if no provider (nor any other stored setting) changed
+        in between; None when the directory cannot tell (see ``Store.read_mark``)."""
+        ...
+
 
 class Verifier(Protocol):
     """One provider configuration's verifier: checks a ``Logins`` value."""

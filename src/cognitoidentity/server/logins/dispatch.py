@@ -62,6 +62,8 @@ __all__ = ["APPLE_KEY", "GOOGLE_KEY", "LoginVerifier", "strip_scheme"]
 GOOGLE_KEY: Final = "accounts.google.com"
 APPLE_KEY: Final = "appleid.apple.com"
 _OIDC_ARN_MARKER: Final = ":oidc-provider/"
+CHOSEN_VERIFIERS_MAX: Final = 1024
+"""(pool, Logins key) pairs whose verifier is kept for reuse; beyond it they are all forgotten."""
 
 
 def strip_scheme(url: str) -> str:
@@ -96,6 +98,7 @@ class LoginVerifier:
         self.jwks = JwksCache(
             self.http, clock, ttl=jwks_ttl, refetch_interval=jwks_refetch_interval
         )
+        self._chosen: dict[tuple[str, str], tuple[object, IdentityPool, Verifier]] = {}
 
     @classmethod
     def from_settings(
@@ -145,7 +148,25 @@ class LoginVerifier:
     async def verifier_for(self, pool: IdentityPool, key: str) -> Verifier:
         """The verifier for ``key`` in ``pool`` (see the module doc); raises
         ``NotAuthorizedException`` "Token is not from a supported provider of this identity
-        pool." when there is none."""
+        pool." when there is none.
+
+        A verifier is chosen again only when something may have changed: the one chosen before is
+        reused for the very same pool object while the directory's read mark is the same (nothing
+        committed since, so neither the pool nor an IAM provider changed). Both are needed: a
+        request may still hold a pool read before a commit."""
+        mark = self.directory.read_mark()
+        if mark is not None:
+            chosen = self._chosen.get((pool.pool_id, key))
+            if chosen is not None and chosen[0] == mark and chosen[1] is pool:
+                return chosen[2]
+        verifier = await self._choose(pool, key)
+        if mark is not None:
+            if len(self._chosen) >= CHOSEN_VERIFIERS_MAX:
+                self._chosen.clear()
+            self._chosen[(pool.pool_id, key)] = (mark, pool, verifier)
+        return verifier
+
+    async def _choose(self, pool: IdentityPool, key: str) -> Verifier:
         supported = pool.supported_login_providers
         if key in supported:
             app = supported[key]

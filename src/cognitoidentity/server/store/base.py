@@ -173,6 +173,13 @@ class Store(Protocol):
 
     async def close(self) -> None: ...
 
+    def read_mark(self) -> object | None:
+        """A value equal to one returned earlier only if nothing was committed to the store in
+        between, as far as this process's reads can see (reads made in the same event-loop turn
+        see the same state); None when the store cannot tell, which is always correct. Lets a
+        caller reuse what it derived from stored settings (see ``logins/dispatch.py``)."""
+        ...
+
     # -- accounts and access keys -----------------------------------------------------------
     async def create_account(self, account: Account) -> bool:
         """Insert; False when the account id is taken."""

@@ -204,6 +204,10 @@ class PostgresStore:
     async def close(self) -> None:
         await self._pool.close()
 
+    def read_mark(self) -> None:
+        """Other processes commit unseen (nothing here is kept between reads): never a mark."""
+        return None
+
     async def _fetch(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[TupleRow]:
         async with self._pool.connection() as conn:
             cur = await conn.execute(sql, params)

@@ -353,6 +353,12 @@ class SqliteStore:
             loop.call_soon(self._end_check)
         return self._kept
 
+    def read_mark(self) -> int:
+        """SQLite's ``data_version`` as of this event-loop turn's check (the module doc): it
+        changes when any connection, in any process, commits."""
+        self._kept_reads()
+        return self._kept_version
+
     def _read_one(
         self, sql: str, params: tuple[Any, ...], decode: Callable[[Sequence[Any]], R]
     ) -> R | None:
