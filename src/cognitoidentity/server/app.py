@@ -154,17 +154,11 @@ class Application:
                 status = await _respond(send, 200, request_id, CORS_HEADERS, payload, content_type)
                 _log(request_id, operation, status, started)
                 return
-            request = HttpRequest(
-                method,
-                _raw_path(scope),
-                scope.get("query_string", b"").decode("latin-1"),
-                headers,
-                body,
-            )
             target = headers.get("x-amz-target")
             # Query services take form posts, and GETs with the parameters in the query string
             # (a presigned GetCallerIdentity, as Vault and the EKS authenticator send).
             if method in ("POST", "GET") and target is None:
+                request = _request(scope, headers, body)
                 endpoint = _query_endpoint(mounted.query, request)
                 if endpoint is not None:
                     result = await endpoint(request, request_id)
@@ -188,8 +182,18 @@ class Application:
             operation = op.name
             params = self.cognito.parse(op, body)
             caller = None
-            if op.signed or SigV4Verifier.is_signed(request):
-                caller = await mounted.verifier.verify(request)
+            query: bytes = scope.get("query_string", b"")
+            # Most public calls carry no signature at all: no request for SigV4 to look at. (A
+            # query that may spell X-Amz-Algorithm percent-encoded goes to is_signed too.)
+            if (
+                op.signed
+                or "authorization" in headers
+                or b"X-Amz-Algorithm" in query
+                or b"%" in query
+            ):
+                request = _request(scope, headers, body)
+                if op.signed or SigV4Verifier.is_signed(request):
+                    caller = await mounted.verifier.verify(request)
             handler = self.handlers.get(op.name)
             if handler is None:
                 raise UnsupportedOperationException(
@@ -238,9 +242,25 @@ def _query_endpoint(
     return next((e for e in endpoints if e.handles(action)), endpoints[0])
 
 
+def _request(scope: Scope, headers: dict[str, str], body: bytes) -> HttpRequest:
+    return HttpRequest(
+        scope["method"],
+        _raw_path(scope),
+        scope.get("query_string", b"").decode("latin-1"),
+        headers,
+        body,
+    )
+
+
 def _headers(scope: Scope) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for raw_name, raw_value in scope["headers"]:
+    raw = scope["headers"]
+    if not isinstance(raw, list):  # ASGI allows any iterable
+        raw = list(raw)
+    out = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in raw}
+    if len(out) == len(raw):  # no header repeated: nothing to join
+        return out
+    out = {}
+    for raw_name, raw_value in raw:
         name = raw_name.decode("latin-1").lower()
         value = raw_value.decode("latin-1")
         out[name] = f"{out[name]},{value}" if name in out else value

@@ -8,6 +8,7 @@ that same source and handed out once each.
 from __future__ import annotations
 
 import os
+import weakref
 
 _CHUNK = 4096
 
@@ -19,17 +20,35 @@ class RandomBytes:
     def __init__(self) -> None:
         self._buffer = b""
         self._position = 0
-        self._pid = os.getpid()
+        _LIVE.add(self)
 
     def __call__(self, n: int) -> bytes:
         position = self._position
-        if position + n > len(self._buffer) or self._pid != os.getpid():
-            # A forked child must never hand out its parent's bytes: it reads its own.
+        end = position + n
+        if end > len(self._buffer):
             self._buffer = os.urandom(max(_CHUNK, n))
-            self._pid = os.getpid()
-            position = 0
-        self._position = position + n
-        return self._buffer[position : position + n]
+            position, end = 0, n
+        self._position = end
+        return self._buffer[position:end]
+
+    def forget(self) -> None:
+        """Drop the buffered bytes: the next call reads new ones."""
+        self._buffer = b""
+        self._position = 0
+
+
+# A forked child must never hand out its parent's bytes: every buffer is dropped in the child, at
+# the fork (checking the process id at each call instead costs a system call each time).
+_LIVE: weakref.WeakSet[RandomBytes] = weakref.WeakSet()
+
+
+def _forget_after_fork() -> None:
+    for random in list(_LIVE):
+        random.forget()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 class RandomUuids:
