@@ -375,6 +375,9 @@ class OidcVerifier:
     def __init__(self, settings: OidcSettings, cache: JwksCache) -> None:
         self.settings = settings
         self.cache = cache
+        # What this verifier concluded from a token's claims, by token: reused while the cache
+        # recalls the very same claims (same key set), the times checked again at each call.
+        self._concluded: dict[str, tuple[dict[str, Any], LoginIdentity]] = {}
 
     def _malformed(self) -> NotAuthorizedException:
         return NotAuthorizedException(
@@ -397,6 +400,22 @@ class OidcVerifier:
     async def verify(self, token: str) -> LoginIdentity:
         settings = self.settings
         claims = self.cache.recall(settings.source, token)
+        if claims is not None:
+            concluded = self._concluded.get(token)
+            if concluded is not None and concluded[0] is claims:
+                self._check_times(claims)
+                return concluded[1]
+        identity = await self._verify(token, claims)
+        # Kept only for claims the cache remembers: a signature verified with the key set in use.
+        remembered = self.cache.recall(settings.source, token)
+        if remembered is not None and remembered is identity.claims:
+            if len(self._concluded) >= VERIFIED_TOKENS_MAX:
+                self._concluded.clear()
+            self._concluded[token] = (remembered, identity)
+        return identity
+
+    async def _verify(self, token: str, claims: dict[str, Any] | None) -> LoginIdentity:
+        settings = self.settings
         if claims is None:
             parsed = self._parse(token)
             if parsed.claims.get("iss") not in settings.issuers:
