@@ -145,10 +145,12 @@ async def _already_linked(
     transaction. That identity is enabled: a disabled identity owns no login (a merge moves every
     login to the survivor before it disables the others). Anything else (a new login, a merge, an
     error to report) takes the full path."""
-    owners = {await ctx.store.find_login(pool.pool_id, key) for key in keys}
-    if len(owners) != 1:
-        return None
-    owner = owners.pop()
+    owner: str | None = None
+    for key in keys:  # a plain loop: one login is the common case
+        found = await ctx.store.find_login(pool.pool_id, key)
+        if found is None or (owner is not None and found != owner):
+            return None
+        owner = found
     if owner is None or (identity_id is not None and owner != identity_id):
         return None
     return owner
