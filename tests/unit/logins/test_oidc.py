@@ -410,8 +410,8 @@ def signature_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 @pytest.fixture(params=[None, 1], ids=["chosen-each-time", "choice-kept"])
 def kept(request: pytest.FixtureRequest, harness: Harness) -> Harness:
     """The harness, with a directory that either cannot tell whether anything changed (a verifier
-    is chosen for each login) or can (one verifier, and what it concluded, serves until a
-    change): the remembered-token rules hold both ways."""
+    is chosen for each login) or can (one verifier serves until a change): the remembered-token
+    rules hold both ways."""
     harness.directory.mark = request.param
     return harness
 

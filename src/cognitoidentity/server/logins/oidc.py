@@ -38,9 +38,12 @@ credentials sends it again until it expires. So the process remembers, for the l
 :data:`VERIFIED_TOKENS_MAX` tokens whose signature held, the claims their signature covers, and
 skips steps 1 and 3 for exactly the same token string. The memory is only trusted while the JWKS
 that verified the token is the one in use: a re-fetched key set (the TTL, or a rotation noticed
-through an unknown ``kid``) forgets it. Steps 2 and 4 to 6 run on every call, against the pool's
-configuration and clock of that call, so an expired token or a client id removed from the
-provider is refused as before. A failed verification is never remembered.
+through an unknown ``kid``) forgets it. The time checks of step 6 run on every call, with that
+call's clock; steps 2, 4, 5 and the rest of 6 depend only on the claims and the provider's
+configuration, so their outcome is kept with the remembered claims for the very configuration
+object they ran against (an :class:`OidcSettings`, the same object while the pool and provider are
+unchanged): a client id removed from the provider gives another configuration, and the token is
+checked against it and refused as before. A failed verification is never remembered.
 
 **Not done** (documented limits): the IAM OIDC provider's certificate thumbprints are not compared;
 the TLS certificate is verified against the system trust store instead, which is what IAM itself
@@ -267,6 +270,9 @@ class JwksCache:
         self._discovery: dict[str, _Discovery] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._verified: dict[tuple[str, str], tuple[_Entry, dict[str, Any]]] = {}
+        self._concluded: dict[
+            tuple[str, str], tuple[dict[str, Any], OidcSettings, LoginIdentity]
+        ] = {}
 
     def recall(self, source: JwksSource, token: str) -> dict[str, Any] | None:
         """The signed claims of ``token`` if its signature was verified with the key set still in
@@ -282,6 +288,27 @@ class JwksCache:
             del self._verified[name]
             return None
         return claims
+
+    def concluded(
+        self, settings: OidcSettings, token: str, claims: dict[str, Any]
+    ) -> LoginIdentity | None:
+        """What a verifier with these very ``settings`` concluded from ``token`` when its claims
+        were these very ``claims`` (what :meth:`recall` just gave: same key set), if it did."""
+        found = self._concluded.get((settings.source.cache_key, token))
+        if found is None or found[0] is not claims or found[1] is not settings:
+            return None
+        return found[2]
+
+    def conclude(self, settings: OidcSettings, token: str, identity: LoginIdentity) -> None:
+        """Keep what a verifier concluded, for claims remembered as verified (bounded as they are;
+        one conclusion per token, the last)."""
+        name = (settings.source.cache_key, token)
+        remembered = self._verified.get(name)
+        if remembered is None or remembered[1] is not identity.claims:
+            return
+        if len(self._concluded) >= self.max_verified:
+            del self._concluded[next(iter(self._concluded))]
+        self._concluded[name] = (remembered[1], settings, identity)
 
     def remember(self, source: JwksSource, token: str, claims: dict[str, Any]) -> None:
         """Note that ``token``'s signature holds with the key set now in use for ``source``."""
@@ -375,9 +402,6 @@ class OidcVerifier:
     def __init__(self, settings: OidcSettings, cache: JwksCache) -> None:
         self.settings = settings
         self.cache = cache
-        # What this verifier concluded from a token's claims, by token: reused while the cache
-        # recalls the very same claims (same key set), the times checked again at each call.
-        self._concluded: dict[str, tuple[dict[str, Any], LoginIdentity]] = {}
 
     def _malformed(self) -> NotAuthorizedException:
         return NotAuthorizedException(
@@ -401,17 +425,12 @@ class OidcVerifier:
         settings = self.settings
         claims = self.cache.recall(settings.source, token)
         if claims is not None:
-            concluded = self._concluded.get(token)
-            if concluded is not None and concluded[0] is claims:
-                self._check_times(claims)
-                return concluded[1]
+            concluded = self.cache.concluded(settings, token, claims)
+            if concluded is not None:
+                self._check_times(claims)  # the only check whose answer changes by itself
+                return concluded
         identity = await self._verify(token, claims)
-        # Kept only for claims the cache remembers: a signature verified with the key set in use.
-        remembered = self.cache.recall(settings.source, token)
-        if remembered is not None and remembered is identity.claims:
-            if len(self._concluded) >= VERIFIED_TOKENS_MAX:
-                self._concluded.clear()
-            self._concluded[token] = (remembered, identity)
+        self.cache.conclude(settings, token, identity)
         return identity
 
     async def _verify(self, token: str, claims: dict[str, Any] | None) -> LoginIdentity:
