@@ -52,6 +52,14 @@ def test_requests_without_target_get_json_not_html(server: ServerProcess) -> Non
     assert_error(httpx.get(server.url + "/"), "UnknownOperationException")
     assert_error(httpx.post(server.url + "/", content=b"{}"), "UnknownOperationException")
     assert_error(httpx.get(server.url + "/no/such/page"), "UnknownOperationException")
+    # A path that decodes to a CR LF is named in the message, never in a header of the answer.
+    forged = httpx.post(server.url + "/%0d%0ax-forged:%201", content=b"{}")
+    assert_error(
+        forged,
+        "UnknownOperationException",
+        "No operation at POST /\r\nx-forged: 1 without an X-Amz-Target header",
+    )
+    assert "x-forged" not in forged.headers
 
 
 @pytest.mark.parametrize(

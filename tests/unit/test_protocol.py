@@ -12,7 +12,11 @@ from botocore.model import ListShape, MapShape, OperationModel, Shape, Structure
 from botocore.parsers import create_parser
 from botocore.serialize import create_serializer
 
-from cognitoidentity.server.errors import SerializationException, ValidationException
+from cognitoidentity.server.errors import (
+    SerializationException,
+    UnknownOperationException,
+    ValidationException,
+)
 from cognitoidentity.server.protocol.json_rpc import JsonProtocol, load_service_model
 
 MODEL = load_service_model("cognito-identity")
@@ -103,6 +107,14 @@ def _timestamps(value: Any, shape: Shape) -> list[Any]:
     if isinstance(shape, MapShape):
         return [t for v in value.values() for t in _timestamps(v, shape.value)]
     return []
+
+
+def test_an_error_message_a_header_cannot_carry_stays_in_the_body() -> None:
+    message = "No operation at POST /\r\nx-forged: 1"
+    status, headers, body = PROTOCOL.encode_error(UnknownOperationException(message))
+    assert status == 400
+    assert dict(headers) == {b"x-amzn-errortype": b"UnknownOperationException:"}
+    assert orjson.loads(body)["message"] == message
 
 
 def test_our_errors_parse_in_botocore() -> None:

@@ -72,6 +72,8 @@ class JsonProtocol:
         ``x-amzn-ErrorType: <Code>:`` with its trailing colon as the real service sends it."""
         body = orjson.dumps({"__type": error.code, "message": error.message})
         headers = [(b"x-amzn-errortype", f"{error.code}:".encode())]
-        if error.message and error.message.isascii():
+        # Only a message a header can carry: one that quotes the request (a path with an encoded
+        # CR or LF, say) stays in the body alone rather than split the answer's headers.
+        if error.message and error.message.isascii() and error.message.isprintable():
             headers.append((b"x-amzn-errormessage", error.message.encode()))
         return error.status_code, headers, body
