@@ -249,6 +249,17 @@ def _fits(key: _Key, alg: str, kid: str | None) -> bool:
     return isinstance(key.key, ECKey) and key.key.curve_name == _EC_CURVES[alg]
 
 
+@dataclass(slots=True)
+class _Remembered:
+    """A token whose signature held: with the key set that verified it and its claims, and what
+    a verifier concluded from them for one configuration (see the module doc)."""
+
+    entry: _Entry
+    claims: dict[str, Any]
+    settings: OidcSettings | None = None
+    identity: LoginIdentity | None = None
+
+
 class JwksCache:
     """Keys per source, shared by every verification of the process."""
 
@@ -269,10 +280,7 @@ class JwksCache:
         self._entries: dict[str, _Entry] = {}
         self._discovery: dict[str, _Discovery] = {}
         self._locks: dict[str, asyncio.Lock] = {}
-        self._verified: dict[tuple[str, str], tuple[_Entry, dict[str, Any]]] = {}
-        self._concluded: dict[
-            tuple[str, str], tuple[dict[str, Any], OidcSettings, LoginIdentity]
-        ] = {}
+        self._verified: dict[tuple[str, str], _Remembered] = {}
 
     def recall(self, source: JwksSource, token: str) -> dict[str, Any] | None:
         """The signed claims of ``token`` if its signature was verified with the key set still in
@@ -281,34 +289,28 @@ class JwksCache:
         remembered = self._verified.get(name)
         if remembered is None:
             return None
-        entry, claims = remembered
+        entry = remembered.entry
         if self._entries.get(source.cache_key) is not entry or (
             self.clock() - entry.fetched_at >= self.ttl
         ):
             del self._verified[name]
             return None
-        return claims
+        return remembered.claims
 
-    def concluded(
-        self, settings: OidcSettings, token: str, claims: dict[str, Any]
-    ) -> LoginIdentity | None:
-        """What a verifier with these very ``settings`` concluded from ``token`` when its claims
-        were these very ``claims`` (what :meth:`recall` just gave: same key set), if it did."""
-        found = self._concluded.get((settings.source.cache_key, token))
-        if found is None or found[0] is not claims or found[1] is not settings:
+    def concluded(self, settings: OidcSettings, token: str) -> LoginIdentity | None:
+        """What a verifier with these very ``settings`` concluded from ``token``'s remembered
+        claims (call after :meth:`recall` gave them), if it did."""
+        remembered = self._verified.get((settings.source.cache_key, token))
+        if remembered is None or remembered.settings is not settings:
             return None
-        return found[2]
+        return remembered.identity
 
     def conclude(self, settings: OidcSettings, token: str, identity: LoginIdentity) -> None:
-        """Keep what a verifier concluded, for claims remembered as verified (bounded as they are;
-        one conclusion per token, the last)."""
-        name = (settings.source.cache_key, token)
-        remembered = self._verified.get(name)
-        if remembered is None or remembered[1] is not identity.claims:
-            return
-        if len(self._concluded) >= self.max_verified:
-            del self._concluded[next(iter(self._concluded))]
-        self._concluded[name] = (remembered[1], settings, identity)
+        """Keep what a verifier concluded with the claims it came from, if they are remembered
+        (one conclusion per token, the last; forgotten with the claims)."""
+        remembered = self._verified.get((settings.source.cache_key, token))
+        if remembered is not None and remembered.claims is identity.claims:
+            remembered.settings, remembered.identity = settings, identity
 
     def remember(self, source: JwksSource, token: str, claims: dict[str, Any]) -> None:
         """Note that ``token``'s signature holds with the key set now in use for ``source``."""
@@ -317,7 +319,7 @@ class JwksCache:
             return
         if len(self._verified) >= self.max_verified:
             del self._verified[next(iter(self._verified))]
-        self._verified[(source.cache_key, token)] = (entry, claims)
+        self._verified[(source.cache_key, token)] = _Remembered(entry, claims)
 
     async def keys_for(
         self, source: JwksSource, provider: str, alg: str, kid: str | None
@@ -425,7 +427,7 @@ class OidcVerifier:
         settings = self.settings
         claims = self.cache.recall(settings.source, token)
         if claims is not None:
-            concluded = self.cache.concluded(settings, token, claims)
+            concluded = self.cache.concluded(settings, token)
             if concluded is not None:
                 self._check_times(claims)  # the only check whose answer changes by itself
                 return concluded
