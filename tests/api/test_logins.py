@@ -267,6 +267,39 @@ def test_rules_role_mapping_sees_real_claims(world: World) -> None:
     )
 
 
+def test_token_mapping_never_issues_another_accounts_role(world: World) -> None:
+    """A login token's ``cognito:preferred_role`` naming another account's role gets no
+    credentials: without a trust policy, that account never agreed to trust this pool."""
+    account = world.server.new_account()
+    pool_id = social_pool(world, account)
+    world.server.client(account).set_identity_pool_roles(
+        IdentityPoolId=pool_id,
+        Roles=roles(account),
+        RoleMappings={GOOGLE: {"Type": "Token", "AmbiguousRoleResolution": "AuthenticatedRole"}},
+    )
+    public = world.server.client(unsigned=True)
+    own = f"arn:aws:iam::{account.account_id}:role/Editors"
+    foreign = f"arn:aws:iam::{world.server.new_account().account_id}:role/Editors"
+    for preferred, expected in ((own, "Editors"), (foreign, None)):
+        token = google_token(world, "ed", **{"cognito:preferred_role": preferred})
+        identity = public.get_id(IdentityPoolId=pool_id, Logins={GOOGLE: token})["IdentityId"]
+        if expected is not None:
+            creds = public.get_credentials_for_identity(IdentityId=identity, Logins={GOOGLE: token})
+            arn = sts_client(world.server, creds["Credentials"]).get_caller_identity()["Arn"]
+            assert arn == (
+                f"arn:aws:sts::{account.account_id}:assumed-role/{expected}/"
+                "CognitoIdentityCredentials"
+            )
+            continue
+        with pytest.raises(ClientError) as exc:
+            public.get_credentials_for_identity(IdentityId=identity, Logins={GOOGLE: token})
+        assert error_of(exc) == (
+            "InvalidIdentityPoolConfigurationException",
+            "Invalid identity pool configuration. Check assigned IAM roles for this pool.",
+            400,
+        )
+
+
 def test_principal_tags_from_claims(world: World) -> None:
     account = world.server.new_account()
     pool_id = social_pool(world, account)

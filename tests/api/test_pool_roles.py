@@ -11,9 +11,16 @@ from botocore.exceptions import ClientError
 from tests.api.test_pools import error_of
 from tests.support.server import Credentials, ServerProcess
 
-AUTH = "arn:aws:iam::123456789012:role/Cognito_demoAuth_Role"
-UNAUTH = "arn:aws:iam::123456789012:role/service-role/Cognito_demoUnauth_Role"
-ADMIN = "arn:aws:iam::123456789012:role/admins"
+AUTH = "Cognito_demoAuth_Role"
+UNAUTH = "service-role/Cognito_demoUnauth_Role"
+ADMIN = "admins"
+
+
+def role(account: Credentials, name: str) -> str:
+    """The ARN of role ``name`` (with its path) in ``account``: a pool names its own roles."""
+    return f"arn:aws:iam::{account.account_id}:role/{name}"
+
+
 PROVIDER = "cognito-idp.us-east-1.amazonaws.com/us-east-1_abc:client1"
 
 
@@ -28,13 +35,14 @@ def test_roles_round_trip_and_clear(server: ServerProcess, account: Credentials)
     client = server.client(account)
     pool_id = new_pool(client)
     assert client.get_identity_pool_roles(IdentityPoolId=pool_id)["Roles"] == {}
+    auth, unauth, admin = role(account, AUTH), role(account, UNAUTH), role(account, ADMIN)
     mappings = {
         PROVIDER: {
             "Type": "Rules",
             "AmbiguousRoleResolution": "AuthenticatedRole",
             "RulesConfiguration": {
                 "Rules": [
-                    {"Claim": "custom:dept", "MatchType": "Equals", "Value": "it", "RoleARN": ADMIN}
+                    {"Claim": "custom:dept", "MatchType": "Equals", "Value": "it", "RoleARN": admin}
                 ]
             },
         },
@@ -42,12 +50,12 @@ def test_roles_round_trip_and_clear(server: ServerProcess, account: Credentials)
     }
     client.set_identity_pool_roles(
         IdentityPoolId=pool_id,
-        Roles={"authenticated": AUTH, "unauthenticated": UNAUTH},
+        Roles={"authenticated": auth, "unauthenticated": unauth},
         RoleMappings=mappings,
     )
     got = client.get_identity_pool_roles(IdentityPoolId=pool_id)
     assert got["IdentityPoolId"] == pool_id
-    assert got["Roles"] == {"authenticated": AUTH, "unauthenticated": UNAUTH}
+    assert got["Roles"] == {"authenticated": auth, "unauthenticated": unauth}
     assert got["RoleMappings"] == mappings
     client.set_identity_pool_roles(IdentityPoolId=pool_id, Roles={})  # what tools do on destroy
     cleared = client.get_identity_pool_roles(IdentityPoolId=pool_id)
@@ -74,7 +82,12 @@ def test_roles_round_trip_and_clear(server: ServerProcess, account: Credentials)
                     "AmbiguousRoleResolution": "Deny",
                     "RulesConfiguration": {
                         "Rules": [
-                            {"Claim": "c", "MatchType": "Equals", "Value": "v", "RoleARN": ADMIN}
+                            {
+                                "Claim": "c",
+                                "MatchType": "Equals",
+                                "Value": "v",
+                                "RoleARN": "arn:aws:iam::123456789012:role/admins",
+                            }
                         ]
                         * 26
                     },
@@ -108,13 +121,42 @@ def test_invalid_role_configurations(
     assert client.get_identity_pool_roles(IdentityPoolId=pool_id)["Roles"] == {}
 
 
+def test_another_accounts_role_is_refused(server: ServerProcess, account: Credentials) -> None:
+    """A pool of this account naming another account's role, directly or in a rule, is refused:
+    its guests would otherwise get credentials that STS reports as the other account's role."""
+    client = server.client(account)
+    pool_id = new_pool(client)
+    foreign = role(server.new_account(), AUTH)
+    rules = {
+        "accounts.google.com": {
+            "Type": "Rules",
+            "AmbiguousRoleResolution": "Deny",
+            "RulesConfiguration": {
+                "Rules": [{"Claim": "c", "MatchType": "Equals", "Value": "v", "RoleARN": foreign}]
+            },
+        }
+    }
+    for roles, mappings in (({"unauthenticated": foreign}, {}), ({}, rules)):
+        with pytest.raises(ClientError) as exc:
+            client.set_identity_pool_roles(
+                IdentityPoolId=pool_id, Roles=roles, RoleMappings=mappings
+            )
+        assert error_of(exc) == (
+            "InvalidParameterException",
+            f"Invalid RoleArn: {foreign} is a role of another account. An identity pool may use"
+            " only roles of its own account.",
+            400,
+        )
+    assert client.get_identity_pool_roles(IdentityPoolId=pool_id)["Roles"] == {}
+
+
 def test_roles_of_missing_pool(server: ServerProcess, account: Credentials) -> None:
     client = server.client(account)
     missing = "us-east-1:00000000-0000-4000-8000-000000000000"
     calls: list[Callable[[], object]] = [
         lambda: client.get_identity_pool_roles(IdentityPoolId=missing),
         lambda: client.set_identity_pool_roles(
-            IdentityPoolId=missing, Roles={"authenticated": AUTH}
+            IdentityPoolId=missing, Roles={"authenticated": role(account, AUTH)}
         ),
     ]
     for call in calls:

@@ -319,3 +319,39 @@ def test_validation_errors_have_coral_messages(server: ServerProcess, account: C
         in message
     )
     assert "Member must have length less than or equal to 128" in message
+
+
+@pytest.mark.parametrize(
+    "provider",
+    [
+        {"ClientId": "5ov3i0gfrej294f05tjmhff52n"},
+        {"ProviderName": "cognito-idp.us-east-1.amazonaws.com/us-east-1_abc"},
+        {},
+        {"ProviderName": "accounts.google.com", "ClientId": "app"},
+        {"ProviderName": "cognito-idp.us-east-1.amazonaws.com/eu-west-1_abc", "ClientId": "app"},
+    ],
+    ids=["no-provider-name", "no-client-id", "empty", "not-a-user-pool", "other-region"],
+)
+def test_cognito_identity_provider_must_name_a_user_pool_and_client(
+    server: ServerProcess, account: Credentials, provider: dict[str, str]
+) -> None:
+    """Neither member is required by the model: a provider entry lacking one answered 500."""
+    client = server.client(account)
+    with pytest.raises(ClientError) as exc:
+        client.create_identity_pool(
+            IdentityPoolName="p",
+            AllowUnauthenticatedIdentities=True,
+            CognitoIdentityProviders=[provider],
+        )
+    assert error_of(exc) == ("InvalidParameterException", "Invalid Cognito Identity Provider", 400)
+    pool_id = client.create_identity_pool(
+        IdentityPoolName="p", AllowUnauthenticatedIdentities=True
+    )["IdentityPoolId"]
+    with pytest.raises(ClientError) as exc:
+        client.update_identity_pool(
+            IdentityPoolId=pool_id,
+            IdentityPoolName="p",
+            AllowUnauthenticatedIdentities=True,
+            CognitoIdentityProviders=[provider],
+        )
+    assert error_of(exc) == ("InvalidParameterException", "Invalid Cognito Identity Provider", 400)

@@ -10,7 +10,9 @@ import secrets
 import time
 from datetime import UTC, datetime, timedelta
 
+import orjson
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from cognitoidentity.server.credentials import (
     CredentialVault,
@@ -156,6 +158,60 @@ def test_a_token_of_another_purpose_does_not_open() -> None:
     token = base64.urlsafe_b64encode(sealed).rstrip(b"=").decode()
     with pytest.raises(InvalidSessionToken):
         CredentialVault(key, Clock()).open("ASIAAAAAAAAAAAAAAAAA", token)
+
+
+def _sealed(token: str) -> bytes:
+    return base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+
+
+def test_each_hour_seals_under_its_own_key() -> None:
+    """AES-GCM's random nonces are safe for 2^32 messages under one key: each hour's tokens are
+    sealed under a key derived for that hour, named in the token, so no key nears the bound."""
+    key, clock = master(), Clock()
+    vault = CredentialVault(key, clock)
+    long = session(expires_at=NOW + timedelta(hours=3))
+    first = vault.issue(long)
+    clock.now = NOW + timedelta(hours=1)
+    second = vault.issue(session(expires_at=NOW + timedelta(hours=2)))
+    epochs = []
+    for issued in (first, second):
+        sealed = _sealed(issued.session_token)
+        assert sealed[0] == 2
+        epoch = int.from_bytes(sealed[1:5], "big")
+        epochs.append(epoch)
+        own = AESGCM(key.derive(f"sts-session-tokens/v2/{epoch}"))
+        plain = own.decrypt(sealed[5:17], sealed[17:], sealed[:5] + issued.access_key_id.encode())
+        assert issued.access_key_id.encode() in plain
+    assert epochs == [int(NOW.timestamp()) // 3600, int(NOW.timestamp()) // 3600 + 1]
+    # The first token still opens an hour later (its hour is named in it)...
+    assert vault.open(first.access_key_id, first.session_token)[1] == long
+    # ...and a header naming another hour does not open it: the hour is authenticated.
+    header = bytearray(_sealed(first.session_token))
+    header[4] ^= 1
+    forged = base64.urlsafe_b64encode(bytes(header)).rstrip(b"=").decode()
+    with pytest.raises(InvalidSessionToken):
+        vault.open(first.access_key_id, forged)
+
+
+def test_tokens_of_hours_past_the_longest_session_do_not_open() -> None:
+    key, clock = master(), Clock()
+    issued = CredentialVault(key, clock).issue(session(expires_at=NOW + timedelta(days=3)))
+    clock.now = NOW + timedelta(hours=14)  # past 12 hours and the hour of skew allowed
+    with pytest.raises(InvalidSessionToken):
+        CredentialVault(key, clock).open(issued.access_key_id, issued.session_token)
+
+
+def test_tokens_of_the_first_layout_still_open() -> None:
+    """Sealed before keys were per hour: the nonce first, one key (``sts-session-tokens/v1``)."""
+    key = master()
+    document = orjson.dumps(
+        [1, "ASIAAAAAAAAAAAAAAAAA", "s" * 40, "123456789012", ROLE, "CognitoIdentityCredentials",
+         int((NOW + timedelta(hours=1)).timestamp()), None, None, None, {}]
+    )  # fmt: skip
+    sealed = key.box("sts-session-tokens/v1").seal(document, b"ASIAAAAAAAAAAAAAAAAA")
+    token = base64.urlsafe_b64encode(sealed).rstrip(b"=").decode()
+    secret, opened = CredentialVault(key, Clock()).open("ASIAAAAAAAAAAAAAAAAA", token)
+    assert (secret, opened.role_arn) == ("s" * 40, ROLE)
 
 
 class LongTerm:

@@ -4,6 +4,8 @@ not even across a fork."""
 from __future__ import annotations
 
 import os
+import sys
+import threading
 import uuid
 
 import pytest
@@ -48,3 +50,29 @@ def test_a_forked_child_reads_its_own_bytes() -> None:
     os.waitpid(pid, 0)
     assert len(child) == 32
     assert child != random(32)
+
+
+def test_random_bytes_are_never_handed_out_twice_across_threads() -> None:
+    """Nonces are taken from any thread: a slice read by two threads before either moved past
+    it would seal two tokens under one nonce."""
+    random = RandomBytes()
+    taken: list[bytes] = []
+    start = threading.Barrier(8)
+
+    def take() -> None:
+        start.wait()
+        mine = [random(12) for _ in range(5000)]
+        taken.extend(mine)
+
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter can
+    try:
+        threads = [threading.Thread(target=take) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(previous)
+    assert len(taken) == 40_000
+    assert len(set(taken)) == len(taken)

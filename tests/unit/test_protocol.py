@@ -195,3 +195,34 @@ def test_every_operation_of_the_model_is_served() -> None:
 
     assert sorted(COGNITO_IDENTITY) == sorted(MODEL.operation_names)
     assert len(COGNITO_IDENTITY) == 23
+
+
+def test_validation_messages_stay_short_whatever_the_input() -> None:
+    """A message quotes at most 256 characters of a value, and words the first 10 problems of
+    however many it counts: a request of thousands of bad items gets a short answer."""
+    op = PROTOCOL.route("AWSCognitoIdentityService.CreateIdentityPool")
+    body = orjson.dumps(
+        {
+            "IdentityPoolName": "p" * 5000,
+            "AllowUnauthenticatedIdentities": True,
+            "CognitoIdentityProviders": [{"ClientId": f"bad id {i}!"} for i in range(30)],
+        }
+    )
+    with pytest.raises(ValidationException) as exc:
+        PROTOCOL.parse(op, body)
+    message = str(exc.value)
+    assert message.startswith(
+        f"31 validation errors detected: Value '{'p' * 253}...' at 'identityPoolName'"
+    )
+    assert message.endswith("; and 21 more")
+    assert message.count("failed to satisfy constraint") == 10
+    assert len(message) < 2048
+
+
+def test_error_header_is_a_bounded_copy_of_the_message() -> None:
+    error = ValidationException("m" * 1500)
+    status, headers, body = JsonProtocol.encode_error(error)
+    assert status == 400
+    assert dict(headers)[b"x-amzn-errormessage"] == b"m" * 1021 + b"..."
+    assert orjson.loads(body) == {"__type": "ValidationException", "message": "m" * 1500}
+    assert len(ValidationException("n" * 100_000).message) == 2048

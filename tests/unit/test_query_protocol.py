@@ -260,7 +260,7 @@ def test_validation_uses_coral_messages_with_camel_case_paths() -> None:
         "3 validation errors detected: "
         "Value 'bad name!' at 'roleSessionName' failed to satisfy constraint: Member must satisfy"
         " regular expression pattern: [\\w+=,.@-]*; "
-        "Value 'abc' at 'webIdentityToken' failed to satisfy constraint: Member must have length"
+        "Value at 'webIdentityToken' failed to satisfy constraint: Member must have length"
         " greater than or equal to 4; "
         "Value '100' at 'durationSeconds' failed to satisfy constraint: Member must have value"
         " greater than or equal to 900"

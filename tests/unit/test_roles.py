@@ -194,7 +194,25 @@ def test_is_role_arn_longest_path() -> None:
 def test_check_roles_accepts(
     roles: Mapping[str, str], role_mappings: Mapping[str, RoleMapping]
 ) -> None:
-    check_roles(roles, role_mappings)
+    check_roles(roles, role_mappings, ACCOUNT)
+
+
+def test_check_roles_refuses_another_accounts_roles() -> None:
+    """A pool names only its own account's roles: with no trust policy to check, another
+    account's role would let this account have credentials issued in that account's name."""
+    foreign = "arn:aws:iam::210987654321:role/Cognito_Auth_Role"
+    message = (
+        f"Invalid RoleArn: {foreign} is a role of another account. An identity pool may use only"
+        " roles of its own account."
+    )
+    assert_outcome(
+        lambda: check_roles({"authenticated": foreign}, {}, ACCOUNT),
+        InvalidParameterException(message),
+    )
+    mapping = rules_mapping(rule("c", "Equals", "v", foreign))
+    assert_outcome(
+        lambda: check_roles(ROLES, {GOOGLE: mapping}, ACCOUNT), InvalidParameterException(message)
+    )
 
 
 _TWENTY_SIX = rules_mapping(*(rule("c", "Equals", str(i), ADMIN) for i in range(26)))
@@ -337,7 +355,7 @@ def test_check_roles_rejects(
     role_mappings: Mapping[str, RoleMapping],
     error: InvalidParameterException,
 ) -> None:
-    assert_outcome(lambda: check_roles(roles, role_mappings), error)
+    assert_outcome(lambda: check_roles(roles, role_mappings, ACCOUNT), error)
 
 
 # --- resolve_role: unauthenticated and default roles ---------------------------------------------

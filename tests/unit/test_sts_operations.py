@@ -37,7 +37,9 @@ POOL = "us-east-1:5e6212d7-b907-4b6b-9b78-3cf761ff209f"
 IDENTITY = "us-east-1:ee869f3c-2c41-4d24-8f07-2e0c3f9a1b6e"
 UNAUTH_ROLE = f"arn:aws:iam::{ACCOUNT}:role/Cognito_PoolUnauth_Role"
 AUTH_ROLE = f"arn:aws:iam::{ACCOUNT}:role/Cognito_PoolAuth_Role"
-RULE_ROLE = "arn:aws:iam::210987654321:role/team/Admins"
+RULE_ROLE = f"arn:aws:iam::{ACCOUNT}:role/team/Admins"
+FOREIGN_ROLE = "arn:aws:iam::210987654321:role/team/Admins"
+"""Another account's role in a rule (stored as a pool could hold it before pools were checked)."""
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 AUTHENTICATED_AMR = ["authenticated", "login.example", f"login.example:{POOL}:alice"]
 
@@ -115,7 +117,13 @@ def run(tmp_path: Path, body: Callable[[World], Awaitable[None]]) -> None:
                                     "MatchType": "Equals",
                                     "Value": "alice",
                                     "RoleARN": RULE_ROLE,
-                                }
+                                },
+                                {
+                                    "Claim": "sub",
+                                    "MatchType": "Equals",
+                                    "Value": "mallory",
+                                    "RoleARN": FOREIGN_ROLE,
+                                },
                             ]
                         },
                     }
@@ -178,11 +186,15 @@ def test_roles_a_token_may_assume(tmp_path: Path) -> None:
         assert (await world.assume(auth, AUTH_ROLE))["AssumedRoleUser"]["Arn"].startswith(
             f"arn:aws:sts::{ACCOUNT}:assumed-role/Cognito_PoolAuth_Role/"
         )
-        # A rule's role of another account: the session belongs to the role's account.
         ruled = await world.assume(auth, RULE_ROLE)
         assert ruled["AssumedRoleUser"]["Arn"] == (
-            "arn:aws:sts::210987654321:assumed-role/Admins/web-session"
+            f"arn:aws:sts::{ACCOUNT}:assumed-role/Admins/web-session"
         )
+        # Another account's role, even one the pool's rules name: no trust policy here says
+        # that account trusts the pool, so no session is made in its name.
+        with pytest.raises(AccessDeniedException) as exc:
+            await world.assume(auth, FOREIGN_ROLE)
+        assert exc.value.message == "Not authorized to perform sts:AssumeRoleWithWebIdentity"
 
     run(tmp_path, body)
 

@@ -7,9 +7,10 @@
    (``/health``, discovery, JWKS); anything else is a JSON ``UnknownOperationException``;
 4. parse and validate the input against the botocore model;
 5. authenticate: SigV4 for signed operations, optional for the public ones;
-6. the operation (a typed coroutine that never sees HTTP);
-7. serialize the output, or the error (one place; a traceback never reaches the wire);
-8. one access-log line: request id, operation, status, duration.
+6. authorize (:mod:`.authorization`, the one point for every protocol);
+7. the operation (a typed coroutine that never sees HTTP);
+8. serialize the output, or the error (one place; a traceback never reaches the wire);
+9. one access-log line: request id, operation, status, duration.
 """
 
 from __future__ import annotations
@@ -20,19 +21,23 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from cognitoidentity.server.authorization import authorize
 from cognitoidentity.server.context import RequestContext, Runtime
 from cognitoidentity.server.errors import (
     InternalFailure,
     SerializationException,
     ServiceError,
+    TooManyRequestsError,
     UnknownOperationException,
     UnsupportedOperationException,
+    quote,
 )
 from cognitoidentity.server.ids import RandomUuids
 from cognitoidentity.server.operations import COGNITO_IDENTITY, Handler
 from cognitoidentity.server.protocol.forms import form_fields
 from cognitoidentity.server.protocol.json_rpc import CONTENT_TYPE, JsonProtocol, load_service_model
 from cognitoidentity.server.sigv4 import HttpRequest, SigV4Verifier
+from cognitoidentity.server.store import StoreBusy
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -175,7 +180,7 @@ class Application:
                     return
             if method != "POST" or target is None:
                 raise UnknownOperationException(
-                    f"No operation at {method} {path}"
+                    f"No operation at {quote(method)} {quote(path)}"
                     + ("" if method != "POST" else " without an X-Amz-Target header")
                 )
             op = self.cognito.route(target)
@@ -194,6 +199,7 @@ class Application:
                 request = _request(scope, headers, body)
                 if op.signed or SigV4Verifier.is_signed(request):
                     caller = await mounted.verifier.verify(request)
+            authorize(caller, op.service, op.name, not op.signed, params)
             handler = self.handlers.get(op.name)
             if handler is None:
                 raise UnsupportedOperationException(
@@ -205,6 +211,8 @@ class Application:
             status = await _respond(send, 200, request_id, CORS_HEADERS, payload, CONTENT_TYPE)
         except ServiceError as error:
             status = await self._error(send, request_id, error)
+        except StoreBusy as busy:
+            status = await self._error(send, request_id, busy_error(request_id, operation, busy))
         except Exception:
             error_log.exception("request %s (%s) failed", request_id, operation)
             status = await self._error(
@@ -220,6 +228,13 @@ class Application:
     async def _error(self, send: Send, request_id: str, error: ServiceError) -> int:
         status, extra, body = self.cognito.encode_error(error)
         return await _respond(send, status, request_id, [*CORS_HEADERS, *extra], body, CONTENT_TYPE)
+
+
+def busy_error(request_id: str, operation: str, busy: StoreBusy) -> TooManyRequestsError:
+    """The answer to a call the store had no time for, logged as one warning line: the cause is
+    known (no traceback), and a burst of them must not bury the log."""
+    error_log.warning("request %s (%s) refused, the store is busy: %s", request_id, operation, busy)
+    return TooManyRequestsError("Too many requests: the store is busy, retry later.")
 
 
 async def _health() -> tuple[bytes, str]:

@@ -8,9 +8,11 @@ associated data. A process that holds the master key opens it in a few microseco
 secret to check the SigV4 signature with; nothing is stored, so nothing can be looked up or revoked
 before the token expires (as with AWS, where a session lasts until its expiry).
 
-Token layout (before base64url, unpadded): the 12-byte nonce, then the AES-GCM ciphertext and tag of
-an orjson array ``[version, access key id, secret, account, role ARN, session name, expiry (epoch
-seconds), identity id, pool id, provider, {tag: value}]``.
+Token layout (before base64url, unpadded): :class:`~.crypto.EpochBox`'s (a version byte, the hour
+it was sealed in, whose own derived key sealed it, the 12-byte nonce), then the AES-GCM ciphertext
+and tag of an orjson array ``[version, access key id, secret, account, role ARN, session name,
+expiry (epoch seconds), identity id, pool id, provider, {tag: value}]``. Tokens of the first
+layout (the nonce first, one key for every token) are still opened until they expire.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Final
 
 import orjson
 
-from cognitoidentity.server.crypto import MasterKey, SealError
+from cognitoidentity.server.crypto import EpochBox, MasterKey, SealError
 from cognitoidentity.server.errors import ExpiredTokenException
 from cognitoidentity.server.ids import RandomBytes
 from cognitoidentity.server.sigv4 import CredentialResolver, ResolvedCredential
@@ -48,7 +50,10 @@ __all__ = [
     "role_name",
 ]
 
-SESSION_TOKEN_PURPOSE: Final = "sts-session-tokens/v1"  # noqa: S105 (a key-derivation label)
+SESSION_TOKEN_PURPOSE: Final = "sts-session-tokens/v2"  # noqa: S105 (a key-derivation label)
+_V1_PURPOSE: Final = "sts-session-tokens/v1"  # tokens sealed before keys were per hour
+MAX_SESSION_SECONDS: Final = 43_200
+"""The longest a session lasts (STS's ``DurationSeconds`` maximum): older tokens never open."""
 TEMPORARY_KEY_PREFIX: Final = "ASIA"
 ROLE_ID_PREFIX: Final = "AROA"
 EXPIRED_TOKEN_MESSAGE: Final = "The security token included in the request is expired"  # noqa: S105
@@ -154,7 +159,13 @@ class CredentialVault:
 
     def __init__(self, master_key: MasterKey, clock: Callable[[], datetime]) -> None:
         self._random = RandomBytes()
-        self._box = master_key.box(SESSION_TOKEN_PURPOSE, self._random)
+        self._box = EpochBox(
+            master_key,
+            SESSION_TOKEN_PURPOSE,
+            max_age_seconds=MAX_SESSION_SECONDS,
+            random_bytes=self._random,
+        )
+        self._v1 = master_key.box(_V1_PURPOSE)
         self._clock = clock
 
     def issue(self, session: Session) -> TemporaryCredentials:
@@ -177,7 +188,7 @@ class CredentialVault:
                 session.tags,
             ]
         )
-        sealed = self._box.seal(document, access_key_id.encode())
+        sealed = self._box.seal(document, access_key_id.encode(), self._clock().timestamp())
         token = base64.urlsafe_b64encode(sealed).rstrip(b"=").decode()
         return TemporaryCredentials(
             access_key_id=access_key_id,
@@ -198,7 +209,7 @@ class CredentialVault:
         except (binascii.Error, ValueError) as exc:
             raise InvalidSessionToken("session token is not base64url") from exc
         try:
-            document = orjson.loads(self._box.open(sealed, access_key_id.encode()))
+            document = orjson.loads(self._unseal(sealed, access_key_id.encode()))
             (
                 version,
                 sealed_key_id,
@@ -229,6 +240,14 @@ class CredentialVault:
         if _epoch(self._clock()) >= expires:
             raise SessionExpired(session)
         return secret, session
+
+    def _unseal(self, sealed: bytes, aad: bytes) -> bytes:
+        try:
+            return self._box.open(sealed, aad, self._clock().timestamp())
+        except SealError:
+            # A token of the first layout (from before an upgrade) starts with its random nonce,
+            # which may even look like this layout's version byte.
+            return self._v1.open(sealed, aad)
 
 
 class TemporaryCredentialResolver:

@@ -50,17 +50,86 @@ class SecretBox:
             raise SealError("sealed value does not verify") from exc
 
 
+class EpochBox:
+    """Seals short-lived values (session tokens) under a key derived anew for each epoch.
+
+    AES-GCM with random 96-bit nonces is safe for at most 2^32 messages under one key (NIST SP
+    800-38D, 8.3); a busy server issuing credentials would pass that in days under a single
+    derived key. Here each epoch (an hour) has its own key, HKDF(master, "<purpose>/<epoch>"): at
+    5,000 credentials a second an hour's key seals 18 million values, 0.4 % of the bound.
+
+    Layout: ``0x02``, the epoch (4 bytes, big-endian), the nonce (12 bytes), ciphertext and tag;
+    the version and epoch are authenticated with the caller's ``aad``. Only epochs from
+    ``max_age`` ago to one epoch ahead (clock skew between processes) are opened, so a forged
+    header never makes a process derive or keep a key it has no use for. Derived keys are kept in
+    a small cache of the epochs seen last; its rule: an epoch too old to open is dropped."""
+
+    VERSION = 2
+    HEADER = 5
+
+    def __init__(
+        self,
+        master: MasterKey,
+        purpose: str,
+        *,
+        epoch_seconds: int = 3600,
+        max_age_seconds: int,
+        random_bytes: Callable[[int], bytes] = os.urandom,
+    ) -> None:
+        self._master = master
+        self._purpose = purpose
+        self._epoch_seconds = epoch_seconds
+        self._max_age_epochs = -(-max_age_seconds // epoch_seconds) + 1
+        self._random = random_bytes
+        self._keys: dict[int, AESGCM] = {}
+
+    def _aead(self, epoch: int, now_epoch: int) -> AESGCM:
+        aead = self._keys.get(epoch)
+        if aead is None:
+            aead = AESGCM(self._master.derive(f"{self._purpose}/{epoch}"))
+            self._keys = {
+                e: k for e, k in self._keys.items() if e >= now_epoch - self._max_age_epochs
+            }
+            self._keys[epoch] = aead
+        return aead
+
+    def seal(self, plaintext: bytes, aad: bytes, now: float) -> bytes:
+        epoch = int(now) // self._epoch_seconds
+        header = bytes([self.VERSION]) + epoch.to_bytes(4, "big")
+        nonce = self._random(NONCE_BYTES)
+        return header + nonce + self._aead(epoch, epoch).encrypt(nonce, plaintext, header + aad)
+
+    def open(self, sealed: bytes, aad: bytes, now: float) -> bytes:
+        if len(sealed) < self.HEADER + NONCE_BYTES + 16 or sealed[0] != self.VERSION:
+            raise SealError("sealed value too short or of another version")
+        epoch = int.from_bytes(sealed[1 : self.HEADER], "big")
+        now_epoch = int(now) // self._epoch_seconds
+        if not now_epoch - self._max_age_epochs <= epoch <= now_epoch + 1:
+            raise SealError("sealed value of an epoch out of range")
+        header, nonce = sealed[: self.HEADER], sealed[self.HEADER : self.HEADER + NONCE_BYTES]
+        try:
+            return self._aead(epoch, now_epoch).decrypt(
+                nonce, sealed[self.HEADER + NONCE_BYTES :], header + aad
+            )
+        except InvalidTag as exc:
+            raise SealError("sealed value does not verify") from exc
+
+
 class MasterKey:
     def __init__(self, key: bytes) -> None:
         if len(key) != MASTER_KEY_BYTES:
             raise ValueError(f"the master key must be {MASTER_KEY_BYTES} bytes")
         self._key = key
 
+    def derive(self, purpose: str) -> bytes:
+        """A 32-byte key for one ``purpose`` only (HKDF-SHA256 with the purpose as its info)."""
+        hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode())
+        return hkdf.derive(self._key)
+
     def box(self, purpose: str, random_bytes: Callable[[int], bytes] = os.urandom) -> SecretBox:
         """A SecretBox whose key is derived from the master key for one ``purpose`` only; its
         nonces come from ``random_bytes`` (``os.urandom`` or a :class:`~.ids.RandomBytes`)."""
-        hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode())
-        return SecretBox(hkdf.derive(self._key), random_bytes)
+        return SecretBox(self.derive(purpose), random_bytes)
 
     @classmethod
     def from_text(cls, text: str) -> MasterKey:

@@ -12,12 +12,27 @@ the front-end errors every AWS JSON service answers with, which no service model
     ├── MissingAuthenticationTokenException, IncompleteSignatureException,
     │   InvalidSignatureException, UnrecognizedClientException, ExpiredTokenException,
     │   AccessDeniedException
+    ├── TooManyRequestsError (the store had no time for the call; retried by the SDKs)
     └── InternalFailure (an unexpected exception, answered as 500 with no detail)
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Final
+
+MAX_MESSAGE_CHARS: Final = 2048
+"""The longest message an error carries; a longer one is cut (ending in "..."). Messages quote
+the input they refuse, bounded where they quote it (:func:`quote`); this is the backstop that keeps
+every error answer small whatever a message was built from."""
+
+MAX_QUOTED_CHARS: Final = 256
+"""How much of one input value a message quotes."""
+
+
+def quote(value: object, limit: int = MAX_QUOTED_CHARS) -> str:
+    """``value`` as a message quotes it: at most ``limit`` characters, then "..." when cut."""
+    text = value if isinstance(value, str) else str(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class ServiceError(Exception):
@@ -30,8 +45,11 @@ class ServiceError(Exception):
     code: ClassVar[str] = "ServiceError"
     status_code: ClassVar[int] = 400
     sender_fault: ClassVar[bool] = True
+    message_key: ClassVar[str] = "message"
+    """The JSON member holding the message: IAM denials spell it ``Message``."""
 
     def __init__(self, message: str = "") -> None:
+        message = quote(message, MAX_MESSAGE_CHARS)
         super().__init__(message)
         self.message = message
 
@@ -69,7 +87,12 @@ class UnrecognizedClientException(ServiceError):
 
 
 class AccessDeniedException(ServiceError):
+    """An authenticated caller whose credentials do not allow the call: "User: <arn> is not
+    authorized to perform: <action> on resource: <arn>", under a capital ``Message`` as AWS's
+    IAM denials are (botocore reads either spelling; paws matches case-insensitively)."""
+
     code = "AccessDeniedException"
+    message_key = "Message"
 
 
 class ExpiredTokenException(ServiceError):
@@ -91,3 +114,12 @@ class UnsupportedOperationException(ServiceError):
     """An operation, or a form of one, this server does not implement yet: a clean 400, never HTML."""
 
     code = "UnsupportedOperationException"
+
+
+class TooManyRequestsError(ServiceError):
+    """The store could not take the work in time (``store.StoreBusy``: a lock held elsewhere, no
+    free database connection); nothing was done. The code is the one Cognito Identity throttles
+    with (the same wire error as its modelled ``TooManyRequestsException``, raised here for every
+    service: Query services spell it ``Throttling``), and AWS SDKs retry it with backoff."""
+
+    code = "TooManyRequestsException"

@@ -8,6 +8,7 @@ that same source and handed out once each.
 from __future__ import annotations
 
 import os
+import threading
 import weakref
 
 _CHUNK = 4096
@@ -15,26 +16,33 @@ _CHUNK = 4096
 
 class RandomBytes:
     """A callable returning ``n`` fresh bytes of ``os.urandom`` on each call; no byte is handed out
-    twice, and a forked child reads its own."""
+    twice, whichever threads call it, and a forked child reads its own.
+
+    The bytes seal session tokens as AES-GCM nonces, where one byte string handed out twice
+    breaks the cipher: the lock makes taking a slice and moving past it one step (the event
+    loop calls it, and so may any thread an operation runs work on)."""
 
     def __init__(self) -> None:
         self._buffer = b""
         self._position = 0
+        self._lock = threading.Lock()
         _LIVE.add(self)
 
     def __call__(self, n: int) -> bytes:
-        position = self._position
-        end = position + n
-        if end > len(self._buffer):
-            self._buffer = os.urandom(max(_CHUNK, n))
-            position, end = 0, n
-        self._position = end
-        return self._buffer[position:end]
+        with self._lock:
+            position = self._position
+            end = position + n
+            if end > len(self._buffer):
+                self._buffer = os.urandom(max(_CHUNK, n))
+                position, end = 0, n
+            self._position = end
+            return self._buffer[position:end]
 
     def forget(self) -> None:
         """Drop the buffered bytes: the next call reads new ones."""
         self._buffer = b""
         self._position = 0
+        self._lock = threading.Lock()  # a lock held at the fork stays held in the child
 
 
 # A forked child must never hand out its parent's bytes: every buffer is dropped in the child, at

@@ -24,6 +24,7 @@ from cognitoidentity.server.api.cognito_identity import (
     NotAuthorizedException,
     RoleMapping,
 )
+from cognitoidentity.server.errors import quote
 
 __all__ = [
     "AMBIGUOUS_ROLE_RESOLUTIONS",
@@ -40,8 +41,10 @@ __all__ = [
     "VerifiedLogin",
     "check_roles",
     "forbidden_role",
+    "foreign_role_message",
     "is_role_arn",
     "resolve_role",
+    "role_account",
 ]
 
 AUTHENTICATED: Final = "authenticated"
@@ -89,12 +92,30 @@ def is_role_arn(value: object) -> bool:
     return match is not None and len(match.group(1)) + 1 <= _MAX_ROLE_PATH
 
 
-def _check_role_arn(arn: object) -> None:
+def role_account(role_arn: str) -> str:
+    """The account of a role ARN (``arn:aws:iam::<account>:role/...``); "" when it names none."""
+    parts = role_arn.split(":", 5)
+    return parts[4] if len(parts) == 6 else ""
+
+
+def foreign_role_message(arn: str) -> str:
+    return (
+        f"Invalid RoleArn: {quote(arn)} is a role of another account. An identity pool may use"
+        " only roles of its own account."
+    )
+
+
+def _check_role_arn(arn: object, account_id: str) -> None:
     if not is_role_arn(arn):
-        raise InvalidParameterException(f"Invalid RoleArn: {arn}")
+        raise InvalidParameterException(f"Invalid RoleArn: {quote(arn)}")
+    assert isinstance(arn, str)
+    if role_account(arn) != account_id:
+        raise InvalidParameterException(foreign_role_message(arn))
 
 
-def check_roles(roles: Mapping[str, str], role_mappings: Mapping[str, RoleMapping]) -> None:
+def check_roles(
+    roles: Mapping[str, str], role_mappings: Mapping[str, RoleMapping], account_id: str
+) -> None:
     """Check ``SetIdentityPoolRoles`` input beyond the model's lengths and patterns.
 
     Raises :class:`InvalidParameterException`. AWS's exact messages for these cases are not
@@ -102,6 +123,10 @@ def check_roles(roles: Mapping[str, str], role_mappings: Mapping[str, RoleMappin
 
     - Each role ARN, in ``Roles`` and in every rule's ``RoleARN``, must be an IAM role ARN (see
       :func:`is_role_arn`): "Invalid RoleArn: <arn>".
+    - Each role must be of the pool's account (``account_id``). On AWS another account's role
+      serves when its trust policy trusts the pool; this server has no role trust policies yet,
+      so it refuses what it cannot check: "Invalid RoleArn: <arn> is a role of another account.
+      ...". (Otherwise any account could have credentials issued in another's name.)
     - ``Roles`` keys must be ``authenticated`` or ``unauthenticated``. The model's pattern already
       enforces it; this is a guard. An empty ``Roles`` map is valid: infrastructure tools clear
       the roles that way when they destroy a role attachment.
@@ -120,17 +145,17 @@ def check_roles(roles: Mapping[str, str], role_mappings: Mapping[str, RoleMappin
             raise InvalidParameterException(
                 f"Invalid role type: {role_type}. Role types are authenticated and unauthenticated."
             )
-        _check_role_arn(arn)
+        _check_role_arn(arn, account_id)
     if len(role_mappings) > MAX_ROLE_MAPPINGS:
         raise InvalidParameterException(
             f"RoleMappings has {len(role_mappings)} providers; at most {MAX_ROLE_MAPPINGS}"
             " providers can have role mappings."
         )
     for provider, mapping in role_mappings.items():
-        _check_role_mapping(provider, mapping)
+        _check_role_mapping(provider, mapping, account_id)
 
 
-def _check_role_mapping(provider: str, mapping: RoleMapping) -> None:
+def _check_role_mapping(provider: str, mapping: RoleMapping, account_id: str) -> None:
     mapping_type = mapping.get("Type")
     if mapping_type not in ROLE_MAPPING_TYPES:
         raise InvalidParameterException(
@@ -172,7 +197,7 @@ def _check_role_mapping(provider: str, mapping: RoleMapping) -> None:
                 f"Invalid MatchType for {provider}: {match_type}. Valid match types are Equals,"
                 " Contains, StartsWith and NotEqual."
             )
-        _check_role_arn(rule.get("RoleARN"))
+        _check_role_arn(rule.get("RoleARN"), account_id)
 
 
 # --- GetCredentialsForIdentity role resolution --------------------------------------------------

@@ -12,7 +12,12 @@ from cognitoidentity.server.linking import LOGINS_DONT_MATCH, forbidden
 from cognitoidentity.server.operations.authn import authenticate
 from cognitoidentity.server.operations.identities import UNAUTHENTICATED_DISABLED
 from cognitoidentity.server.operations.lookups import require_identity
-from cognitoidentity.server.roles import forbidden_role, resolve_role
+from cognitoidentity.server.roles import (
+    INVALID_POOL_CONFIGURATION,
+    forbidden_role,
+    resolve_role,
+    role_account,
+)
 from cognitoidentity.server.store.base import Identity, IdentityPool
 
 OPENID_TOKEN_LIFETIME = timedelta(seconds=600)
@@ -141,10 +146,15 @@ def _credentials(
     tags: dict[str, str],
     provider: str | None,
 ) -> api.GetCredentialsForIdentityResponse:
+    if role_account(role_arn) != pool.account_id:
+        # A role of another account (named by a user pool's cognito:roles claim, a SAML
+        # assertion, or stored before pools were checked): with no trust policy to say that
+        # account trusts this pool, STS would refuse, and so does GetCredentialsForIdentity.
+        raise api.InvalidIdentityPoolConfigurationException(INVALID_POOL_CONFIGURATION)
     now = ctx.runtime.clock()
     issued = ctx.runtime.credentials.issue(
         Session(
-            account_id=role_arn.split(":")[4],  # the role's account, as in AWS's assumed-role ARN
+            account_id=pool.account_id,
             role_arn=role_arn,
             session_name=SESSION_NAME,
             expires_at=now + CREDENTIALS_LIFETIME,

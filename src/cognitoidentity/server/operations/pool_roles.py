@@ -19,10 +19,10 @@ async def set_identity_pool_roles(
     them, as infrastructure tools do on destroy); ``RoleMappings`` replaces the mappings, and
     omitting it clears them."""
     pool_id = params["IdentityPoolId"]
-    await require_pool(ctx, pool_id)
+    pool = await require_pool(ctx, pool_id)
     roles = dict(params["Roles"])
     mappings = {k: dict(v) for k, v in params.get("RoleMappings", {}).items()}
-    check_roles(roles, params.get("RoleMappings", {}))
+    check_roles(roles, params.get("RoleMappings", {}), pool.account_id)
 
     def apply(pool: IdentityPool) -> IdentityPool:
         return replace(pool, roles=roles, role_mappings=mappings)

@@ -3,6 +3,7 @@ ListIdentityPools."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from cognitoidentity.server.api import cognito_identity as api
@@ -59,11 +60,27 @@ def _configured(
         supported_login_providers=dict(params.get("SupportedLoginProviders", {})),
         openid_connect_provider_arns=tuple(params.get("OpenIdConnectProviderARNs", ())),
         cognito_identity_providers=tuple(
-            CognitoProvider(p["ProviderName"], p["ClientId"], p.get("ServerSideTokenCheck", False))
-            for p in params.get("CognitoIdentityProviders", ())
+            _cognito_provider(p) for p in params.get("CognitoIdentityProviders", ())
         ),
         saml_provider_arns=tuple(params.get("SamlProviderARNs", ())),
     )
+
+
+INVALID_COGNITO_PROVIDER = "Invalid Cognito Identity Provider"
+_USER_POOL_PROVIDER = re.compile(
+    r"cognito-idp\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/\1_[0-9A-Za-z]+", re.ASCII
+)
+"""``cognito-idp.<region>.amazonaws.com/<user pool id>``, the pool id in that region."""
+
+
+def _cognito_provider(entry: api.CognitoIdentityProvider) -> CognitoProvider:
+    """One ``CognitoIdentityProviders`` entry. The model requires neither member, but a user pool
+    is its provider name and an app client id: "Invalid Cognito Identity Provider" (AWS's words)
+    when either is missing or the name is not a user pool's."""
+    name, client_id = entry.get("ProviderName"), entry.get("ClientId")
+    if not name or not client_id or not _USER_POOL_PROVIDER.fullmatch(name):
+        raise api.InvalidParameterException(INVALID_COGNITO_PROVIDER)
+    return CognitoProvider(name, client_id, entry.get("ServerSideTokenCheck", False))
 
 
 async def check_provider_arns(

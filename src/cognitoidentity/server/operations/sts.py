@@ -21,7 +21,7 @@ from cognitoidentity.server.context import RequestContext
 from cognitoidentity.server.credentials import Session
 from cognitoidentity.server.errors import AccessDeniedException
 from cognitoidentity.server.operations import Handler
-from cognitoidentity.server.roles import AUTHENTICATED, UNAUTHENTICATED
+from cognitoidentity.server.roles import AUTHENTICATED, UNAUTHENTICATED, role_account
 from cognitoidentity.server.store.base import IdentityPool
 from cognitoidentity.server.tokens import TAGS_CLAIM, TokenError, TokenExpired, VerifiedToken
 
@@ -78,7 +78,8 @@ async def assume_role_with_web_identity(
       date/time <now> must be before the expiration date/time <exp>", epoch seconds); anything
       else wrong is ``InvalidIdentityToken``.
     - Its ``aud`` must be an existing identity pool, else ``InvalidIdentityToken``.
-    - ``RoleArn`` must be a role that pool's token may assume (see the module's docstring), else
+    - ``RoleArn`` must be a role that pool's token may assume (see the module's docstring), and
+      of the pool's account (no trust policy here can say another account trusts the pool), else
       ``AccessDenied`` "Not authorized to perform sts:AssumeRoleWithWebIdentity" (403).
     - Session tags come from the token's ``https://aws.amazon.com/tags`` ``principal_tags``.
     - **Choice**: ``DurationSeconds`` may be up to 43200 (the model's maximum): with no IAM there is
@@ -91,7 +92,9 @@ async def assume_role_with_web_identity(
     if pool is None:
         raise api.InvalidIdentityTokenException(WRONG_AUDIENCE)
     role_arn = params["RoleArn"]
-    if role_arn not in _assumable_roles(pool, unauthenticated=UNAUTHENTICATED in token.amr):
+    if role_account(role_arn) != pool.account_id or role_arn not in _assumable_roles(
+        pool, unauthenticated=UNAUTHENTICATED in token.amr
+    ):
         raise AccessDeniedException(NOT_AUTHORIZED)
     policy = params.get("Policy")
     if policy is not None:
@@ -101,7 +104,7 @@ async def assume_role_with_web_identity(
     provider = _provider(str(token.claims.get("iss", ctx.runtime.tokens.issuer_url)))
     duration = params.get("DurationSeconds", DEFAULT_DURATION_SECONDS)
     session = Session(
-        account_id=_role_account(role_arn) or pool.account_id,
+        account_id=pool.account_id,
         role_arn=role_arn,
         session_name=params["RoleSessionName"],
         expires_at=ctx.runtime.clock() + timedelta(seconds=duration),
@@ -152,13 +155,6 @@ def _assumable_roles(pool: IdentityPool, *, unauthenticated: bool) -> set[str]:
         rules = (mapping.get("RulesConfiguration") or {}).get("Rules") or []
         roles.update(r["RoleARN"] for r in rules if isinstance(r, dict) and r.get("RoleARN"))
     return roles
-
-
-def _role_account(role_arn: str) -> str | None:
-    parts = role_arn.split(":", 5)
-    if len(parts) == 6 and len(parts[4]) == 12 and parts[4].isdigit():
-        return parts[4]
-    return None
 
 
 def _provider(issuer: str) -> str:

@@ -14,10 +14,13 @@ from cognitoidentity.server.errors import (
     SerializationException,
     ServiceError,
     UnknownOperationException,
+    quote,
 )
 from cognitoidentity.server.protocol import shapes
 
 CONTENT_TYPE = "application/x-amz-json-1.1"
+MAX_HEADER_MESSAGE = 1024
+"""The longest ``x-amzn-ErrorMessage`` header value; the body carries the whole message."""
 
 
 def load_service_model(name: str) -> ServiceModel:
@@ -31,6 +34,8 @@ class Operation:
     model: OperationModel
     signed: bool
     """False for operations the model marks ``authtype: none`` (they accept signed calls too)."""
+    service: str = ""
+    """The service's signing name, the prefix of its IAM actions (``cognito-identity``, ``sts``)."""
 
 
 class JsonProtocol:
@@ -41,14 +46,16 @@ class JsonProtocol:
         for name in model.operation_names:
             op = model.operation_model(name)
             unsigned = op.auth_type == "none" or "smithy.api#noAuth" in (op.auth or [])
-            self.operations[name] = Operation(name, op, signed=not unsigned)
+            self.operations[name] = Operation(
+                name, op, signed=not unsigned, service=model.signing_name
+            )
 
     def route(self, target: str | None) -> Operation:
         """The operation named by ``X-Amz-Target: <prefix>.<Operation>``."""
         prefix, _, name = (target or "").partition(".")
         op = self.operations.get(name) if prefix == self.target_prefix else None
         if op is None:
-            raise UnknownOperationException(f"Unknown operation {target or ''}".rstrip())
+            raise UnknownOperationException(f"Unknown operation {quote(target or '')}".rstrip())
         return op
 
     def parse(self, op: Operation, body: bytes) -> dict[str, Any]:
@@ -70,10 +77,12 @@ class JsonProtocol:
         """Status, extra headers and body of an error, in the form every SDK parses: a bare
         ``__type`` (paws takes the part before ``#``, botocore the part after), ``message``, and
         ``x-amzn-ErrorType: <Code>:`` with its trailing colon as the real service sends it."""
-        body = orjson.dumps({"__type": error.code, "message": error.message})
+        body = orjson.dumps({"__type": error.code, error.message_key: error.message})
         headers = [(b"x-amzn-errortype", f"{error.code}:".encode())]
         # Only a message a header can carry: one that quotes the request (a path with an encoded
-        # CR or LF, say) stays in the body alone rather than split the answer's headers.
-        if error.message and error.message.isascii() and error.message.isprintable():
-            headers.append((b"x-amzn-errormessage", error.message.encode()))
+        # CR or LF, say) stays in the body alone rather than split the answer's headers. The
+        # header copy is cut shorter than the body's, so that every answer's head stays small.
+        message = error.message
+        if message and message.isascii() and message.isprintable():
+            headers.append((b"x-amzn-errormessage", quote(message, MAX_HEADER_MESSAGE).encode()))
         return error.status_code, headers, body

@@ -45,7 +45,8 @@ from xml.sax.saxutils import escape
 
 from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Shape, StructureShape
 
-from cognitoidentity.server.app import QueryResult
+from cognitoidentity.server.app import QueryResult, busy_error
+from cognitoidentity.server.authorization import authorize
 from cognitoidentity.server.context import RequestContext, Runtime
 from cognitoidentity.server.errors import (
     AccessDeniedException,
@@ -56,15 +57,18 @@ from cognitoidentity.server.errors import (
     MissingAuthenticationTokenException,
     SerializationException,
     ServiceError,
+    TooManyRequestsError,
     UnknownOperationException,
     UnrecognizedClientException,
     UnsupportedOperationException,
     ValidationException,
+    quote,
 )
 from cognitoidentity.server.protocol import shapes
 from cognitoidentity.server.protocol.forms import FORM_CONTENT_TYPE, form_fields
 from cognitoidentity.server.protocol.json_rpc import Operation
 from cognitoidentity.server.sigv4 import HttpRequest, SigV4Verifier
+from cognitoidentity.server.store import StoreBusy
 
 __all__ = [
     "FORM_CONTENT_TYPE",
@@ -92,6 +96,7 @@ QUERY_ERROR_CODES: Final[dict[type[ServiceError], tuple[str, int]]] = {
     ExpiredTokenException: ("ExpiredToken", 403),
     AccessDeniedException: ("AccessDenied", 403),
     UnsupportedOperationException: ("UnsupportedOperation", 400),
+    TooManyRequestsError: ("Throttling", 400),
     InternalFailure: ("InternalFailure", 500),
 }
 """Front-end errors (raised alike for JSON and Query services) under their Query names and
@@ -239,7 +244,7 @@ class _Reader:
             pass
         type_name = _TYPE_NAMES.get(kind, kind)
         self.problems.append(
-            f"Value '{raw}' at '{where}' failed to satisfy constraint: "
+            f"{shapes.quoted_value(shape, raw)} at '{where}' failed to satisfy constraint: "
             f"Member must be a valid {type_name}"
         )
         return None
@@ -280,7 +285,9 @@ class QueryProtocol:
         for name in model.operation_names:
             op = model.operation_model(name)
             unsigned = op.auth_type == "none" or "smithy.api#noAuth" in (op.auth or [])
-            self.operations[name] = Operation(name, op, signed=not unsigned)
+            self.operations[name] = Operation(
+                name, op, signed=not unsigned, service=model.signing_name
+            )
 
     def route(self, fields: Mapping[str, str]) -> Operation:
         """The operation named by ``Action`` for this model's ``Version``."""
@@ -289,7 +296,7 @@ class QueryProtocol:
         op = self.operations.get(action)
         if op is None or version != self.version:
             raise UnknownOperationException(
-                f"Could not find operation {action} for version {version}"
+                f"Could not find operation {quote(action)} for version {quote(version)}"
             )
         return op
 
@@ -440,6 +447,7 @@ class QueryService:
             if op.signed or SigV4Verifier.is_signed(request):
                 caller = await self._verifier.verify(request)
             params = self.protocol.parse(op, fields)
+            authorize(caller, op.service, op.name, not op.signed, params)
             handler = self._handlers.get(op.name)
             if handler is None:
                 raise UnsupportedOperationException(
@@ -450,6 +458,9 @@ class QueryService:
             return QueryResult(200, [], self.protocol.encode(op, result, request_id), op.name)
         except ServiceError as error:
             status, body = self.protocol.encode_error(error, request_id)
+        except StoreBusy as busy:
+            refused = busy_error(request_id, operation, busy)
+            status, body = self.protocol.encode_error(refused, request_id)
         except Exception:
             error_log.exception("request %s (%s) failed", request_id, operation)
             status, body = self.protocol.encode_error(

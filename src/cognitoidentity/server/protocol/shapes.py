@@ -29,7 +29,7 @@ from typing import Any
 import regex
 from botocore.model import ListShape, MapShape, Shape, StringShape, StructureShape
 
-from cognitoidentity.server.errors import SerializationException, ValidationException
+from cognitoidentity.server.errors import SerializationException, ValidationException, quote
 
 _JSON_KIND = {
     str: "STRING_VALUE",
@@ -115,11 +115,52 @@ def constraint_problems(shape: StructureShape, params: Mapping[str, Any]) -> lis
     return problems
 
 
+MAX_LISTED_PROBLEMS = 10
+"""A validation message counts every problem but words only the first few: a list of thousands
+of bad items would otherwise make a message as long as the request."""
+
+
 def validation_message(problems: list[str]) -> str:
     """``N validation error(s) detected: ...``, the message of a validation error."""
     count = len(problems)
     noun = "error" if count == 1 else "errors"
-    return f"{count} validation {noun} detected: " + "; ".join(problems)
+    listed = "; ".join(problems[:MAX_LISTED_PROBLEMS])
+    more = count - MAX_LISTED_PROBLEMS
+    return f"{count} validation {noun} detected: {listed}" + (
+        f"; and {more} more" if more > 0 else ""
+    )
+
+
+def quoted_value(shape: Shape, value: Any) -> str:
+    """How a validation problem names the value it refuses: ``Value '<value>'``, at most
+    :data:`~cognitoidentity.server.errors.MAX_QUOTED_CHARS` characters of it; and for a value
+    the model marks sensitive (a login token, a secret), or a collection holding one, only
+    ``Value``, as AWS words problems with passwords: a message never carries a credential."""
+    if _has_sensitive(shape):
+        return "Value"
+    return f"Value '{quote(_render(value))}'"
+
+
+@lru_cache(maxsize=1024)
+def _has_sensitive(shape: Shape) -> bool:
+    """Whether ``shape`` or anything it can hold is marked ``sensitive`` (cached per shape)."""
+    return _reaches(shape, lambda s: bool(s.metadata.get("sensitive")), set())
+
+
+def _reaches(shape: Shape, found: Callable[[Shape], bool], seen: set[str]) -> bool:
+    """Whether ``found`` holds for ``shape`` or any shape it can hold (map keys included)."""
+    if found(shape):
+        return True
+    if shape.name in seen:
+        return False
+    seen.add(shape.name)
+    if isinstance(shape, StructureShape):
+        return any(_reaches(m, found, seen) for m in shape.members.values())
+    if isinstance(shape, ListShape):
+        return _reaches(shape.member, found, seen)
+    if isinstance(shape, MapShape):
+        return _reaches(shape.key, found, seen) or _reaches(shape.value, found, seen)
+    return False
 
 
 def _coerce(shape: Shape, value: Any) -> Any:
@@ -241,7 +282,7 @@ def _validate(
     own = _scalar_problems(shape, value)
     for problem in own:
         problems.append(
-            f"Value '{_render(value)}' at '{path}' failed to satisfy constraint: {problem}"
+            f"{quoted_value(shape, value)} at '{path}' failed to satisfy constraint: {problem}"
         )
     if kind == "map":
         assert isinstance(shape, MapShape)
@@ -257,12 +298,12 @@ def _validate(
                 ]
         if key_problems:
             problems.append(
-                f"Value '{_render(value)}' at '{path}' failed to satisfy constraint: "
+                f"{quoted_value(shape, value)} at '{path}' failed to satisfy constraint: "
                 f"Map keys must satisfy constraint: [{', '.join(key_problems)}]"
             )
         if value_problems:
             problems.append(
-                f"Value '{_render(value)}' at '{path}' failed to satisfy constraint: "
+                f"{quoted_value(shape, value)} at '{path}' failed to satisfy constraint: "
                 f"Map value must satisfy constraint: [{', '.join(value_problems)}]"
             )
     elif kind == "list":
@@ -279,7 +320,7 @@ def _validate(
                 ]
         if member_problems:
             problems.append(
-                f"Value '{_render(value)}' at '{path}' failed to satisfy constraint: "
+                f"{quoted_value(shape, value)} at '{path}' failed to satisfy constraint: "
                 f"Member must satisfy constraint: [{', '.join(member_problems)}]"
             )
 
@@ -297,22 +338,7 @@ def serialize(shape: Shape | None, value: Any) -> Any:
 @lru_cache(maxsize=1024)
 def _has_timestamps(shape: Shape) -> bool:
     """Whether a timestamp can occur anywhere in ``shape`` (cached per shape object)."""
-    return _find_timestamps(shape, set())
-
-
-def _find_timestamps(shape: Shape, seen: set[str]) -> bool:
-    if shape.type_name == "timestamp":
-        return True
-    if shape.name in seen:
-        return False
-    seen.add(shape.name)
-    if isinstance(shape, StructureShape):
-        return any(_find_timestamps(m, seen) for m in shape.members.values())
-    if isinstance(shape, ListShape):
-        return _find_timestamps(shape.member, seen)
-    if isinstance(shape, MapShape):
-        return _find_timestamps(shape.value, seen)
-    return False
+    return _reaches(shape, lambda s: s.type_name == "timestamp", set())
 
 
 def _out(shape: Shape, value: Any) -> Any:
@@ -336,10 +362,13 @@ def _out(shape: Shape, value: Any) -> Any:
 
 
 class _Unexpected(Exception):
-    """The compiled checker met something a valid body does not hold: the generic passes decide."""
+    """The compiled checker met something a valid body does not hold: the generic passes decide.
+
+    Raised as a new instance each time: a shared instance keeps every traceback it was raised
+    with (each raise links the new frames onto the old chain), and with them every frame's
+    locals, the request bodies included, for the life of the process."""
 
 
-_UNEXPECTED = _Unexpected()
 Check = Callable[[Any], Any]
 
 
@@ -377,7 +406,7 @@ def _checker(shape: Shape) -> Check:
 
         def structure(value: Any) -> Any:
             if type(value) is not dict:
-                raise _UNEXPECTED
+                raise _Unexpected
             out = {}
             for name, item in value.items():
                 check = members.get(name)
@@ -385,7 +414,7 @@ def _checker(shape: Shape) -> Check:
                     out[name] = check(item)
             for name in required:
                 if name not in out:
-                    raise _UNEXPECTED
+                    raise _Unexpected
             return out
 
         return structure
@@ -397,14 +426,14 @@ def _checker(shape: Shape) -> Check:
 
         def map_(value: Any) -> Any:
             if type(value) is not dict:
-                raise _UNEXPECTED
+                raise _Unexpected
             out = {}
             for key, item in value.items():
                 key_check(key)
                 if item is not None:
                     out[key] = value_check(item)
             if not size_ok(len(out)):  # counted without nulls, as the generic pass does
-                raise _UNEXPECTED
+                raise _Unexpected
             return out
 
         return map_
@@ -415,10 +444,10 @@ def _checker(shape: Shape) -> Check:
 
         def list_(value: Any) -> Any:
             if type(value) is not list:
-                raise _UNEXPECTED
+                raise _Unexpected
             out = [member_check(item) for item in value if item is not None]
             if not size_ok(len(out)):
-                raise _UNEXPECTED
+                raise _Unexpected
             return out
 
         return list_
@@ -434,7 +463,7 @@ def _checker(shape: Shape) -> Check:
                 or (pattern is not None and pattern(value) is None)
                 or (enum is not None and value not in enum)
             ):
-                raise _UNEXPECTED
+                raise _Unexpected
             return value
 
         return string
@@ -442,7 +471,7 @@ def _checker(shape: Shape) -> Check:
 
         def boolean(value: Any) -> Any:
             if type(value) is not bool:
-                raise _UNEXPECTED
+                raise _Unexpected
             return value
 
         return boolean
@@ -451,15 +480,15 @@ def _checker(shape: Shape) -> Check:
 
         def integer(value: Any) -> Any:
             if type(value) is not int:
-                raise _UNEXPECTED  # floats too: the generic pass knows which are whole numbers
+                raise _Unexpected  # floats too: the generic pass knows which are whole numbers
             if (low is not None and value < low) or (high is not None and value > high):
-                raise _UNEXPECTED
+                raise _Unexpected
             return value
 
         return integer
 
     def other(value: Any) -> Any:
-        raise _UNEXPECTED  # doubles, timestamps, blobs: rare in requests, left to the generic pass
+        raise _Unexpected  # doubles, timestamps, blobs: rare in requests, left to the generic pass
 
     return other
 

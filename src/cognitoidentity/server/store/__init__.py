@@ -20,6 +20,7 @@ from cognitoidentity.server.store.base import (
     PoolMutation,
     SigningKeyRecord,
     Store,
+    StoreBusy,
     StoreError,
 )
 
@@ -38,6 +39,7 @@ __all__ = [
     "PoolMutation",
     "SigningKeyRecord",
     "Store",
+    "StoreBusy",
     "StoreError",
     "open_store",
     "sqlite_path",

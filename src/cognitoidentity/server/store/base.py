@@ -26,6 +26,13 @@ class LimitReached(StoreError):
     """A count limit checked atomically inside the store was reached."""
 
 
+class StoreBusy(StoreError):
+    """The database could not take the work within the store's bounded wait: a lock held by
+    another connection or process, or no free connection. The work was not done (its transaction,
+    if any, rolled back), so the same call may succeed later; the front end answers with a
+    retryable throttling error rather than an internal one."""
+
+
 @dataclass(frozen=True, slots=True)
 class Account:
     account_id: str

@@ -11,11 +11,19 @@ prepares the frequent ones on each connection after a few uses.
 
 Table names are unqualified: the connection's ``search_path`` (e.g. ``options=-csearch_path=x`` in
 the URL) decides which schema holds the store, migrations included.
+
+Waits are bounded, and one that runs out raises
+:class:`~cognitoidentity.server.store.base.StoreBusy` (the client is told to retry): waiting for a
+free connection of the pool (``POOL_TIMEOUT``) and, for each statement, for each lock it needs
+(``LOCK_TIMEOUT_MS``, PostgreSQL's ``lock_timeout``). There is no ``statement_timeout``: a statement
+that is working rather than waiting, such as deleting a pool with millions of identities, may take
+as long as it needs (a timeout would fail it every time it is retried).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,7 +31,7 @@ import orjson
 from psycopg import AsyncConnection, errors
 from psycopg.rows import TupleRow
 from psycopg.types.json import set_json_loads
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from cognitoidentity.server.linking import (
     IdentityState,
@@ -48,6 +56,7 @@ from cognitoidentity.server.store.base import (
     PoolMutation,
     SamlProviderMutation,
     SigningKeyRecord,
+    StoreBusy,
 )
 from cognitoidentity.server.store.codec import (
     dump_json_list,
@@ -68,6 +77,17 @@ MAX_LOCK_ROUNDS = 8
 """Rounds of locking the owners of the presented logins before an attempt gives up (each round
 follows logins that a concurrent merge moved while they were being locked)."""
 
+POOL_TIMEOUT = 1.0
+"""Seconds a call waits for a free connection of the pool (psycopg_pool's default is 30). All of
+them busy for a second means the database is not keeping up; telling clients to back off beats
+queueing more work behind it."""
+LOCK_TIMEOUT_MS = 1000
+"""PostgreSQL's ``lock_timeout`` on the pool's connections: the longest a statement waits for any
+one lock. The store's own transactions hold row locks for a few round trips; a lock held for a
+second belongs to a long transaction (a pool or account being deleted with its identities, an
+operator's session), and the waiting call is answered "busy, retry" instead. Migrations run on a
+connection of their own and wait as long as they must."""
+
 MIGRATION_LOCK = 0x436F6749  # "CogI": first key of the advisory lock taken while migrating
 """The second key is a hash of the schema, so stores in different schemas migrate independently."""
 
@@ -79,6 +99,8 @@ def _dt(value: datetime) -> datetime:
 async def _configure(conn: Connection) -> None:
     # JSONB columns come back as dicts; orjson parses them faster than the json module.
     set_json_loads(orjson.loads, conn)
+    # A SET, not ``options`` in the connection arguments: those would replace the URL's own.
+    await conn.execute(f"SET lock_timeout = {LOCK_TIMEOUT_MS}")
 
 
 _POOL_COLUMNS = "pool_id, account_id, created_at, document"
@@ -177,7 +199,14 @@ class PostgresStore:
         self._pool = pool
 
     @classmethod
-    async def open(cls, url: str, *, min_size: int = 1, max_size: int = 10) -> PostgresStore:
+    async def open(
+        cls,
+        url: str,
+        *,
+        min_size: int = 1,
+        max_size: int = 10,
+        pool_timeout: float = POOL_TIMEOUT,
+    ) -> PostgresStore:
         """Connect to ``url`` (a libpq URI), apply pending migrations and return the store.
 
         Migrations run on a connection of their own made first, so a wrong URL, password or
@@ -192,6 +221,7 @@ class PostgresStore:
             open=False,
             kwargs={"autocommit": True},
             configure=_configure,
+            timeout=pool_timeout,
             name="cognitoidentity",
         )
         try:
@@ -208,14 +238,27 @@ class PostgresStore:
         """Other processes commit unseen (nothing here is kept between reads): never a mark."""
         return None
 
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[Connection]:
+        """A connection of the pool; a wait for it, or for a lock, that ran out is StoreBusy."""
+        try:
+            async with self._pool.connection() as conn:
+                yield conn
+        except PoolTimeout as exc:
+            raise StoreBusy(
+                f"no database connection became free within {self._pool.timeout:g}s"
+            ) from exc
+        except errors.LockNotAvailable as exc:
+            raise StoreBusy(f"a database lock was not granted within {LOCK_TIMEOUT_MS} ms") from exc
+
     async def _fetch(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[TupleRow]:
-        async with self._pool.connection() as conn:
+        async with self._connection() as conn:
             cur = await conn.execute(sql, params)
             return await cur.fetchall()
 
     async def _rowcount(self, sql: str, params: Sequence[Any]) -> int:
         """Run one writing statement (autocommit: the statement is its own transaction)."""
-        async with self._pool.connection() as conn:
+        async with self._connection() as conn:
             cur = await conn.execute(sql, params)
             return cur.rowcount
 
@@ -289,7 +332,7 @@ class PostgresStore:
     # -- identity pools ----------------------------------------------------------------------
     async def create_pool(self, pool: IdentityPool, *, max_pools: int) -> None:
         document = dump_pool_document(pool)
-        async with self._pool.connection() as conn, conn.transaction():
+        async with self._connection() as conn, conn.transaction():
             # Creators of pools in one account queue on the account row, so each one counts the
             # pools committed by those before it. NO KEY UPDATE conflicts with itself (and with
             # DELETE of the account) but not with the key-share locks of foreign-key checks, so
@@ -323,7 +366,7 @@ class PostgresStore:
         return self._pool_record(rows[0]) if rows else None
 
     async def update_pool(self, pool_id: str, mutate: PoolMutation) -> IdentityPool | None:
-        async with self._pool.connection() as conn, conn.transaction():
+        async with self._connection() as conn, conn.transaction():
             # The UPDATE below changes no key column, so NO KEY UPDATE is the lock it takes anyway;
             # taking it here (rather than FOR UPDATE) lets identities keep being created in the
             # pool while ``mutate`` runs.
@@ -429,7 +472,7 @@ class PostgresStore:
         attempt = 1
         while True:
             try:
-                async with self._pool.connection() as conn, conn.transaction():
+                async with self._connection() as conn, conn.transaction():
                     return await _link(conn, pool_id, request, now)
             except errors.UniqueViolation as exc:
                 # Another call inserted one of the new logins first: its identity owns it now.
@@ -450,7 +493,7 @@ class PostgresStore:
     ) -> int:
         if not providers and not logins:
             return 0
-        async with self._pool.connection() as conn, conn.transaction():
+        async with self._connection() as conn, conn.transaction():
             # The identity's lock orders this after (or before) any link_logins touching it.
             await conn.execute(
                 "SELECT 1 FROM identities WHERE identity_id = %s FOR NO KEY UPDATE", (identity_id,)
@@ -545,7 +588,7 @@ class PostgresStore:
     async def rotate_signing_key(
         self, new: SigningKeyRecord, retired_at: datetime, delete_after: datetime
     ) -> None:
-        async with self._pool.connection() as conn, conn.transaction():
+        async with self._connection() as conn, conn.transaction():
             # Rotations and first-key creations queue on this lock (reads are not held up), so the
             # UPDATE below sees the key committed by a rotation that ran just before.
             await conn.execute("LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE")
@@ -599,7 +642,7 @@ class PostgresStore:
     async def update_oidc_provider(
         self, account_id: str, arn: str, mutate: OidcProviderMutation
     ) -> IamOidcProvider | None:
-        async with self._pool.connection() as conn, conn.transaction():
+        async with self._connection() as conn, conn.transaction():
             cur = await conn.execute(_SQL_LOCK_OIDC_PROVIDER, (arn, account_id))
             row = await cur.fetchone()
             if row is None:
@@ -656,7 +699,7 @@ class PostgresStore:
     async def update_saml_provider(
         self, account_id: str, arn: str, mutate: SamlProviderMutation
     ) -> IamSamlProvider | None:
-        async with self._pool.connection() as conn, conn.transaction():
+        async with self._connection() as conn, conn.transaction():
             cur = await conn.execute(_SQL_LOCK_SAML_PROVIDER, (arn, account_id))
             row = await cur.fetchone()
             if row is None:

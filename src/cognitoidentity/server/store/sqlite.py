@@ -7,7 +7,12 @@ and one fsync covers many requests. The guest identities of a group (GetId's com
 one multi-row statement: ``sqlite3`` hands the GIL to the event loop at every statement, and winning
 it back, once per insert, cost more than the inserts themselves. Reads run on the caller's thread with their own connection (WAL
 readers never block the writer). Several server processes may open the same file: each transaction
-starts with ``BEGIN IMMEDIATE`` and waits up to ``BUSY_TIMEOUT_MS`` for the lock.
+starts with ``BEGIN IMMEDIATE``.
+
+Waits for a lock are bounded, and a database that stays locked raises
+:class:`~cognitoidentity.server.store.base.StoreBusy` (the client is told to retry) rather than
+holding requests: a write waits at most ``WRITE_LOCK_WAIT`` seconds after it was submitted for the
+write lock (another process's transaction), a read ``READ_BUSY_TIMEOUT_MS``.
 
 The point reads a request makes on its hot path (an identity, a pool, a login's owner, an IAM
 provider) are kept, decoded, until any connection commits: SQLite's ``PRAGMA data_version`` changes
@@ -26,6 +31,7 @@ import contextlib
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -57,6 +63,7 @@ from cognitoidentity.server.store.base import (
     PoolMutation,
     SamlProviderMutation,
     SigningKeyRecord,
+    StoreBusy,
 )
 from cognitoidentity.server.store.codec import (
     dump_json_list,
@@ -70,7 +77,21 @@ from cognitoidentity.server.store.migrations import load_migrations
 
 T = TypeVar("T")
 
-BUSY_TIMEOUT_MS = 10_000
+SETUP_BUSY_TIMEOUT_MS = 10_000
+"""How long opening and migrating the database waits for a lock: once, at start-up, where failing
+is worse than waiting."""
+WRITE_LOCK_WAIT = 1.0
+"""Seconds a write may wait for the write lock, counted from when it was submitted (so requests
+that queued up behind a batch waiting for the lock do not wait again in full). Another process's
+commit holds the lock for about one fsync, milliseconds; a lock held for a second is a long
+transaction (a bulk delete in another process, an operator's shell), and answering "busy, retry"
+after about a second lets the client back off and retry (botocore's standard mode: 3 attempts)
+rather than have its request held, and its socket timeout run, while the lock is held."""
+READ_BUSY_TIMEOUT_MS = 100
+"""How long a read waits for a lock. Reads run on the event loop, which serves no other request
+while one waits, so the wait must be short. WAL readers never wait for writers or checkpoints;
+they wait only in rare cases, such as another process rebuilding the WAL index after a process
+died while writing it, when failing one request beats stalling all of them."""
 POOL_CACHE_SIZE = 1024
 """Decoded pools kept per store, keyed by id and document text (so never stale)."""
 READ_CACHE_SIZE = 4096
@@ -79,6 +100,8 @@ MAX_GROUP = 512
 """Most writes committed by one transaction; bounds the latency a single fsync can add."""
 
 Job = Callable[[sqlite3.Connection], Any]
+Submitted = tuple[Job, asyncio.Future[Any], float]
+"""A job, the future of its outcome, and when it was submitted (``time.monotonic()``)."""
 MAX_GUESTS_PER_STATEMENT = 200
 """Guest identities inserted by one statement (4 parameters each, far below SQLite's limit)."""
 R = TypeVar("R")
@@ -125,13 +148,42 @@ def _login(row: Sequence[Any]) -> Login:
     return Login(row[0], row[1], row[2], _dt(row[3]))
 
 
-def _connect(path: str) -> sqlite3.Connection:
+def _connect(path: str, busy_timeout_ms: int = SETUP_BUSY_TIMEOUT_MS) -> sqlite3.Connection:
+    """A connection set up for the store; its waits for a lock last ``busy_timeout_ms`` once set
+    up (setting up, at start-up, may wait ``SETUP_BUSY_TIMEOUT_MS``)."""
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute(f"PRAGMA busy_timeout = {SETUP_BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = ON")
+    if busy_timeout_ms != SETUP_BUSY_TIMEOUT_MS:
+        conn.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
     return conn
+
+
+def _is_busy(exc: BaseException) -> bool:
+    """Whether ``exc`` is SQLite's "database is locked" (SQLITE_BUSY and its extended codes, such
+    as SQLITE_BUSY_RECOVERY), after the connection's busy timeout ran out."""
+    # An OperationalError raised by Python code rather than SQLite has no code.
+    code = getattr(exc, "sqlite_errorcode", None)
+    return (
+        isinstance(exc, sqlite3.OperationalError)
+        and isinstance(code, int)
+        and code & 0xFF == sqlite3.SQLITE_BUSY
+    )
+
+
+def _store_error(exc: BaseException) -> BaseException:
+    """``exc`` as the caller should see it: a busy database as a new :class:`StoreBusy`."""
+    if isinstance(exc, StoreBusy):
+        busy = StoreBusy(*exc.args)
+        busy.__cause__ = exc.__cause__
+        return busy
+    if _is_busy(exc):
+        busy = StoreBusy(f"the SQLite database is locked: {exc}")
+        busy.__cause__ = exc
+        return busy
+    return exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,14 +234,15 @@ class _GroupCommitWriter:
     """One thread, one connection: runs submitted jobs in shared transactions."""
 
     def __init__(self, path: str) -> None:
-        self._conn = _connect(path)
-        self._jobs: queue.SimpleQueue[tuple[Job, asyncio.Future[Any]] | None] = queue.SimpleQueue()
+        # No busy timeout: ``_begin`` waits for the lock itself, until a deadline set by the batch.
+        self._conn = _connect(path, busy_timeout_ms=0)
+        self._jobs: queue.SimpleQueue[Submitted | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="sqlite-writer", daemon=True)
         self._thread.start()
 
     def submit(self, job: Job) -> asyncio.Future[Any]:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._jobs.put((job, future))
+        self._jobs.put((job, future, time.monotonic()))
         return future
 
     def close(self) -> None:
@@ -217,17 +270,49 @@ class _GroupCommitWriter:
             if stop:
                 return
 
-    def _commit(self, batch: list[tuple[Job, asyncio.Future[Any]]]) -> None:
+    def _begin(self, deadline: float) -> None:
+        """``BEGIN IMMEDIATE``, tried again while another connection holds the write lock, until
+        ``deadline`` (at least once); then :class:`StoreBusy`.
+
+        The wait is here rather than in SQLite's busy handler so that it ends at the deadline of
+        the batch's oldest job: jobs that queued up while an earlier batch waited for the lock
+        have used up part of their wait already."""
+        delay = 0.001
+        while True:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc):
+                    raise
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise StoreBusy(
+                        "the SQLite database is locked by another connection"
+                        f" (waited up to {WRITE_LOCK_WAIT:g}s for the write lock)"
+                    ) from exc
+            # Short sleeps first (a commit elsewhere takes milliseconds), 50 ms at most between
+            # tries, as SQLite's own busy handler does.
+            time.sleep(min(delay, remaining))
+            delay = min(delay * 2, 0.05)
+
+    def _commit(self, batch: list[Submitted]) -> None:
         # Most batches succeed whole: run them without savepoints (two statements fewer a job).
         # When a job fails, the transaction is rolled back and the batch run again with a
         # savepoint around each job, so the failure stays the failing job's alone. Jobs only touch
         # the database, so running one twice is safe.
         conn = self._conn
+        deadline = batch[0][2] + WRITE_LOCK_WAIT  # the queue is FIFO: the first job is the oldest
+        try:
+            self._begin(deadline)
+        except Exception as exc:
+            # Nothing ran, and running the jobs one by one would only wait again.
+            self._deliver_all(_failed(batch, exc))
+            return
         outcomes: list[tuple[asyncio.Future[Any], bool, Any]] = []
         try:
-            conn.execute("BEGIN IMMEDIATE")
             guests: list[tuple[_GuestInsert, asyncio.Future[Any]]] = []
-            for job, future in batch:
+            for job, future, _ in batch:
                 if isinstance(job, _GuestInsert):
                     guests.append((job, future))  # concurrent requests: any order is theirs
                 else:
@@ -242,24 +327,24 @@ class _GroupCommitWriter:
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            outcomes = self._commit_one_by_one(batch)
+            outcomes = self._commit_one_by_one(batch, deadline)
         self._deliver_all(outcomes)
 
     def _commit_one_by_one(
-        self, batch: list[tuple[Job, asyncio.Future[Any]]]
+        self, batch: list[Submitted], deadline: float
     ) -> list[tuple[asyncio.Future[Any], bool, Any]]:
         outcomes: list[tuple[asyncio.Future[Any], bool, Any]] = []
         conn = self._conn
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            for job, future in batch:
+            self._begin(deadline)
+            for job, future, _ in batch:
                 conn.execute("SAVEPOINT job")
                 try:
                     result = job(conn)
                 except BaseException as exc:  # handed to the awaiting coroutine
                     conn.execute("ROLLBACK TO job")
                     conn.execute("RELEASE job")
-                    outcomes.append((future, False, exc))
+                    outcomes.append((future, False, _store_error(exc)))
                 else:
                     conn.execute("RELEASE job")
                     outcomes.append((future, True, result))
@@ -267,7 +352,7 @@ class _GroupCommitWriter:
         except BaseException as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            outcomes = [(future, False, exc) for _, future in batch]
+            outcomes = _failed(batch, exc)
         return outcomes
 
     @staticmethod
@@ -279,6 +364,14 @@ class _GroupCommitWriter:
             # A closed loop raises RuntimeError: nobody is waiting any more.
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(_deliver, items)
+
+
+def _failed(
+    batch: list[Submitted], exc: BaseException
+) -> list[tuple[asyncio.Future[Any], bool, Any]]:
+    """Every job of ``batch`` failing with ``exc``; a busy database as a :class:`StoreBusy` of
+    each job's own (each is raised, and gets its traceback, in its own request)."""
+    return [(future, False, _store_error(exc)) for _, future, _ in batch]
 
 
 def _deliver(items: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
@@ -298,7 +391,8 @@ class SqliteStore:
         self.path = str(path)
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._migrate()
-        self._reader = _connect(self.path)
+        # Reads run on the caller's thread, the event loop's: a short wait (READ_BUSY_TIMEOUT_MS).
+        self._reader = _connect(self.path, busy_timeout_ms=READ_BUSY_TIMEOUT_MS)
         self._writer = _GroupCommitWriter(self.path)
         self._pools: dict[tuple[str, str], IdentityPool] = {}
         self._kept: dict[tuple[Any, ...], Any] = {}
@@ -334,7 +428,12 @@ class SqliteStore:
         return result
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        return self._reader.execute(sql, params).fetchall()
+        try:
+            return self._reader.execute(sql, params).fetchall()
+        except sqlite3.OperationalError as exc:
+            if _is_busy(exc):
+                raise StoreBusy(f"the SQLite database is locked: {exc}") from exc
+            raise
 
     def _end_check(self) -> None:
         self._checked_in = None
@@ -345,7 +444,7 @@ class SqliteStore:
         # Compared with the loop, not a flag: a loop that stopped before its callback ran must not
         # leave the next loop trusting its check.
         if self._checked_in is not loop:
-            version = self._reader.execute("PRAGMA data_version").fetchone()[0]
+            version = self._read("PRAGMA data_version")[0][0]
             if version != self._kept_version:
                 self._kept.clear()
                 self._kept_version = version
