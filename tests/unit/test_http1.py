@@ -1,14 +1,17 @@
 """The server's HTTP/1.1 connections (``server/http1.py``), under uvicorn on loopback, spoken to
-with raw sockets: keep-alive, pipelining, request bodies, 100-continue, closing rules, errors."""
+with raw sockets: keep-alive, pipelining, request bodies, 100-continue, closing rules, errors, and
+the bounds and deadlines on what a client sends."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import select
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
 import pytest
@@ -41,6 +44,8 @@ class App:
             return
         if path == "/slow":
             await asyncio.to_thread(self.release.wait)
+        if path == "/sleep":
+            await asyncio.sleep(float(scope["query_string"]))
         if path == "/disconnect":
             self.events.append((await receive())["type"])
             return
@@ -68,6 +73,7 @@ class App:
                 "query": scope["query_string"].decode(),
                 "http_version": scope["http_version"],
                 "body": len(body),
+                "headers": {k.decode(): len(v) for k, v in scope["headers"]},
                 "client": list(scope["client"]),
             }
         ).encode()
@@ -78,14 +84,14 @@ class App:
 
 
 class Running:
-    def __init__(self, app: App, timeout_keep_alive: int) -> None:
+    def __init__(self, app: App, timeout_keep_alive: int, **bounds: Any) -> None:
         self.app = app
         self.port = free_port()
         config = uvicorn.Config(
             app,
             host="127.0.0.1",
             port=self.port,
-            http=protocol_class(MAX_BODY),
+            http=protocol_class(MAX_BODY, **bounds),
             lifespan="off",
             log_config=None,
             timeout_keep_alive=timeout_keep_alive,
@@ -382,3 +388,259 @@ def test_requests_before_a_pipelined_upgrade_are_answered_first(server: Running)
         assert json.loads(second[2])["query"] == "upgrade"
         assert second[1]["connection"] == "close"
         assert closed(sock)
+
+
+# --- Bounds and deadlines on what a client sends. Small ones here, so that the tests run fast.
+
+LINE = 1024  # the request line's and each header line's bound, CRLF counted
+HEAD = 4096  # the whole head's bound
+CHUNK = 256
+
+
+@pytest.fixture
+def bounded() -> Iterator[Running]:
+    with Running(
+        App(),
+        timeout_keep_alive=5,
+        max_request_line=LINE,
+        max_header_line=LINE,
+        max_head=HEAD,
+        head_timeout=1,
+        body_timeout=1,
+    ) as running:
+        yield running
+
+
+def stream(sock: socket.socket, start: bytes, filler: bytes, most: int) -> int:
+    """Send ``start``, then ``filler`` a piece at a time (each its own read for the server) until the
+    server says something or ``most`` bytes are sent; how many were sent."""
+    sock.sendall(start)
+    sent = len(start)
+    while sent < most:
+        readable, _, _ = select.select([sock], [], [], 0.05)
+        if readable:
+            break
+        try:
+            sock.sendall(filler)
+        except OSError:  # closed already: what it said is still there to read
+            break
+        sent += len(filler)
+    return sent
+
+
+def test_an_oversized_header_line_is_refused_as_it_streams(bounded: Running) -> None:
+    sock, rfile = bounded.connect()
+    with sock, rfile:
+        start = b"GET /echo HTTP/1.1\r\nHost: x\r\nX-Big: "
+        # The client would send 32 KiB of one header line: the server answers after about LINE.
+        sent = stream(sock, start, b"a" * CHUNK, 32 * 1024)
+        status, headers, body = read_answer(rfile)
+        assert status == 431
+        assert body == b"Request header fields too large."
+        assert headers["connection"] == "close"
+        assert closed(sock)
+    assert sent < 16 * 1024  # refused while the client was still sending, not after all of it
+
+
+def test_an_oversized_request_line_gets_414(bounded: Running) -> None:
+    sock, rfile = bounded.connect()
+    with sock, rfile:
+        sent = stream(sock, b"GET /echo?token=", b"t" * CHUNK, 32 * 1024)
+        status, _, body = read_answer(rfile)
+        assert status == 414
+        assert body == b"Request line too long."
+        assert closed(sock)
+    assert sent < 16 * 1024
+
+
+def test_too_many_headers_in_all_get_431(bounded: Running) -> None:
+    sock, rfile = bounded.connect()
+    with sock, rfile:
+        header = b"X-Filler: " + b"f" * 490 + b"\r\n"  # half the line bound
+        sent = stream(sock, b"GET /echo HTTP/1.1\r\nHost: x\r\n", header, 32 * 1024)
+        assert read_answer(rfile)[0] == 431
+        assert closed(sock)
+    assert sent < 16 * 1024
+
+
+def head_of(size: int, line: int) -> bytes:
+    """A GET head of exactly ``size`` bytes, its header lines ``line`` bytes (CRLF counted)."""
+    head = b"GET /echo HTTP/1.1\r\nHost: x\r\n"
+    while len(head) + line + 2 <= size:
+        head += b"X-F: " + b"f" * (line - 7) + b"\r\n"
+    rest = size - len(head) - 2
+    if rest:
+        head += b"X-L: " + b"l" * (rest - 7) + b"\r\n"
+    return head + b"\r\n"
+
+
+@pytest.mark.parametrize(
+    ("what", "make", "refusal"),
+    [
+        ("request line", lambda n: b"GET /echo?" + b"q" * (n - 21) + b" HTTP/1.1\r\n\r\n", 414),
+        ("header line", lambda n: b"GET / HTTP/1.1\r\nX: " + b"h" * (n - 5) + b"\r\n\r\n", 431),
+    ],
+)
+@pytest.mark.parametrize("sent_whole", [True, False], ids=["whole", "in-pieces"])
+def test_a_line_is_refused_one_byte_past_its_bound(
+    bounded: Running, what: str, make: Callable[[int], bytes], refusal: int, sent_whole: bool
+) -> None:
+    for size, status in ((LINE, 200), (LINE + 1, refusal)):
+        raw = make(size)
+        assert any(len(line) + 1 == size for line in raw.split(b"\n")), what
+        sock, rfile = bounded.connect()
+        with sock, rfile:
+            if sent_whole:
+                sock.sendall(raw)
+            else:
+                for at in range(0, len(raw), 100):
+                    sock.sendall(raw[at : at + 100])
+                    time.sleep(0.002)
+            assert read_answer(rfile)[0] == status, (what, size)
+
+
+def test_a_head_at_its_bound_is_answered_and_one_byte_more_refused(bounded: Running) -> None:
+    for size, status in ((HEAD, 200), (HEAD + 1, 431)):
+        raw = head_of(size, 200)
+        assert len(raw) == size
+        sock, rfile = bounded.connect()
+        with sock, rfile:
+            sock.sendall(raw)
+            assert read_answer(rfile)[0] == status
+
+
+def test_slowloris_connections_are_closed_at_the_head_deadline(bounded: Running) -> None:
+    socks = [socket.create_connection(("127.0.0.1", bounded.port), timeout=5) for _ in range(50)]
+    began = time.monotonic()
+    answers: dict[socket.socket, bytes] = {sock: b"" for sock in socks}
+    ended: dict[socket.socket, float] = {}
+    try:
+        for sock in socks:
+            sock.sendall(b"GET /echo HTTP/1.1\r\nHost: x\r\n")
+        # One byte of a header every 0.1 s each: a read every time, never a whole head.
+        while len(ended) < len(socks) and time.monotonic() - began < 4:
+            for sock in socks:
+                if sock not in ended:
+                    with contextlib.suppress(OSError):  # closed: its end is read below
+                        sock.sendall(b"X")
+            open_socks = [sock for sock in socks if sock not in ended]
+            readable, _, _ = select.select(open_socks, [], [], 0.1)
+            for sock in readable:
+                try:
+                    data = sock.recv(65536)
+                except ConnectionResetError:
+                    data = b""
+                answers[sock] += data
+                if not data:
+                    ended[sock] = time.monotonic() - began
+    finally:
+        for sock in socks:
+            sock.close()
+    assert len(ended) == 50, "connections still open 4 s after their first byte"
+    assert all(0.8 < after < 3 for after in ended.values()), sorted(ended.values())
+    assert all(answer.startswith(b"HTTP/1.1 408 ") for answer in answers.values())
+
+
+def test_a_trickling_body_is_cut_at_the_body_deadline(bounded: Running) -> None:
+    sock, rfile = bounded.connect()
+    with sock, rfile:
+        sock.sendall(request("/echo", b"").replace(b"Length: 0", b"Length: 100"))
+        began = time.monotonic()
+        sent = stream(sock, b"", b"b", 100)
+        assert sent < 100
+        status, headers, _ = read_answer(rfile)
+        assert (status, headers["connection"]) == (408, "close")
+        assert 0.8 < time.monotonic() - began < 3
+        assert closed(sock)
+
+
+def test_a_head_begun_during_a_slow_answer_has_its_time_from_the_answer(
+    bounded: Running,
+) -> None:
+    sock, rfile = bounded.connect()
+    with sock, rfile:
+        # The next request's head begins at once but is finished only after the 1 s head deadline,
+        # counted from its first byte; it still has that 1 s from the end of the answer before it.
+        sock.sendall(request("/sleep?1.2") + b"GET /echo?second HTTP/1.1\r\n")
+        assert read_answer(rfile)[0] == 200
+        time.sleep(0.5)
+        sock.sendall(b"Host: x\r\n\r\n")
+        assert json.loads(read_answer(rfile)[2])["query"] == "second"
+
+
+def test_a_head_that_arrives_in_pieces_within_the_deadline_is_answered(bounded: Running) -> None:
+    sock, rfile = bounded.connect()
+    with sock, rfile:
+        raw = request("/echo?pieces", b"body")
+        for at in range(len(raw)):
+            sock.sendall(raw[at : at + 1])
+            if at % 10 == 0:
+                time.sleep(0.01)
+        status, _, body = read_answer(rfile)
+        assert (status, json.loads(body)["query"], json.loads(body)["body"]) == (200, "pieces", 4)
+        # Empty lines between requests are skipped, and the connection stays usable.
+        sock.sendall(b"\r\n" + request("/echo?next"))
+        assert json.loads(read_answer(rfile)[2])["query"] == "next"
+
+
+def test_a_presigned_get_with_a_long_session_token_is_answered(server: Running) -> None:
+    # As Vault and EKS send GetCallerIdentity: the session token (up to 16,384 characters) and the
+    # signature in the query, and a long security token in a header too, under the default bounds.
+    token = "T" * 16_384
+    query = (
+        "Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Algorithm=AWS4-HMAC-SHA256"
+        "&X-Amz-Credential=ASIAEXAMPLE%2F20240101%2Fus-east-1%2Fsts%2Faws4_request"
+        f"&X-Amz-Date=20240101T000000Z&X-Amz-Expires=60&X-Amz-Security-Token={token}"
+        "&X-Amz-SignedHeaders=host%3Bx-k8s-aws-id&X-Amz-Signature=" + "a" * 64
+    )
+    query += "&X-Pad=" + "p" * (20_000 - len(query))
+    sock, rfile = server.connect()
+    with sock, rfile:
+        sock.sendall(request(f"/echo?{query}", b"", f"X-Amz-Security-Token: {token}", method="GET"))
+        status, _, body = read_answer(rfile)
+    answer = json.loads(body)
+    assert status == 200
+    assert answer["query"] == query
+    assert answer["headers"]["x-amz-security-token"] == 16_384
+
+
+def test_a_chunked_body_with_trailers_is_followed_by_a_pipelined_request(
+    bounded: Running,
+) -> None:
+    sock, rfile = bounded.connect()
+    with sock, rfile:
+        # The body holds the bytes that end a head; the next request comes in the same write.
+        sock.sendall(
+            b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"8\r\nab\r\n\r\ncd\r\n0\r\nX-Trailer: 1\r\n\r\n" + request("/echo?after")
+        )
+        assert json.loads(read_answer(rfile)[2])["body"] == 8
+        assert json.loads(read_answer(rfile)[2])["query"] == "after"
+
+
+def test_an_endless_trailer_is_refused(bounded: Running) -> None:
+    sock, rfile = bounded.connect()
+    with sock, rfile:
+        start = (
+            b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"3\r\nabc\r\n0\r\nX-Trailer: "
+        )
+        sent = stream(sock, start, b"t" * 1024, 64 * 1024)
+        assert read_answer(rfile)[0] == 431
+        assert closed(sock)
+    assert sent < 32 * 1024
+
+
+def test_keep_alive_counts_from_the_end_of_a_slow_answer() -> None:
+    with Running(App(), timeout_keep_alive=1) as running:
+        sock, rfile = running.connect()
+        with sock, rfile:
+            # The answer takes longer than the keep-alive time, counted from the request's bytes.
+            sock.sendall(request("/sleep?1.7"))
+            assert read_answer(rfile)[0] == 200
+            time.sleep(0.5)
+            sock.sendall(request("/echo?again"))
+            assert json.loads(read_answer(rfile)[2])["query"] == "again"
+            answered = time.monotonic()
+            assert closed(sock)
+            assert 0.8 < time.monotonic() - answered < 2

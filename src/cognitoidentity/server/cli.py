@@ -1,6 +1,7 @@
 """``cognitoidentity``: serve the API, and manage accounts and access keys.
 
     cognitoidentity serve [--host H] [--port P] [--data-dir D] [--database-url URL] [--region R]
+                          [--outbound-allow HOSTS,NETWORKS]
     cognitoidentity accounts create|list|delete ...
     cognitoidentity keys create|list|delete ...
     cognitoidentity signing-keys list|rotate ...
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from cognitoidentity.server.accounts import ACCESS_KEY_PURPOSE, AccountAdmin, utc_now
 from cognitoidentity.server.crypto import load_master_key
+from cognitoidentity.server.outbound import parse_allow_list
 from cognitoidentity.server.settings import Settings, settings_from_env
 from cognitoidentity.server.store import Store, open_store
 
@@ -43,6 +45,13 @@ def _store_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--master-key-file", type=Path, help="file holding the base64 master key")
 
 
+def _allow_list(text: str) -> tuple[str, ...]:
+    try:
+        return parse_allow_list(text)
+    except ValueError as exc:  # argparse shows only an ArgumentTypeError's own message
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cognitoidentity", description="A self-hosted Amazon Cognito Identity server."
@@ -56,6 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--issuer-url", help="iss of issued OpenID tokens (default: the base URL)")
     serve.add_argument(
         "--log-level", choices=["critical", "error", "warning", "info", "debug"], help="log level"
+    )
+    serve.add_argument(
+        "--outbound-allow",
+        type=_allow_list,
+        help="hosts, addresses and CIDR networks identity providers may be fetched from over"
+        " http:// or at non-public addresses, comma-separated; 'loopback', or 'none' (default:"
+        " loopback when listening on a loopback host, else none)",
     )
     _store_flags(serve)
 
@@ -109,6 +125,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         region=getattr(args, "region", None),
         log_level=getattr(args, "log_level", None),
         issuer_url=getattr(args, "issuer_url", None),
+        outbound_allow=getattr(args, "outbound_allow", None),
         data_dir=args.data_dir,
         database_url=args.database_url,
         master_key_file=args.master_key_file,

@@ -14,19 +14,44 @@ What a connection does:
 - parses with httptools and hands the application each request once it is complete, body included,
   so that ``receive()`` answers at once; ``Expect: 100-continue`` is answered when the headers end
   (when nothing else is owed on the connection: a pipelined request's client waits its own timeout);
+- bounds the head of a request, counting its bytes as they arrive and before httptools sees them
+  (httptools keeps a header's whole value until its line ends): the request line may be at most
+  ``max_request_line`` bytes (32 KiB, its CRLF counted), each header line ``max_header_line``
+  (32 KiB), the whole head ``max_head`` (64 KiB, empty lines before the request line counted). A
+  presigned GetCallerIdentity URL, as Vault and EKS send it, carries a session token of up to 16,384
+  characters and a signature in its query, and ``X-Amz-Security-Token`` can be as long: about half
+  of a bound. Past a bound the request is refused at once, without parsing or keeping the rest:
+  414 (Request-URI Too Long) for the request line, 431 (Request Header Fields Too Large) for a header
+  line or the whole head, then the connection closes without reading on (a client still sending
+  may see the close as a reset). What a chunked body holds besides its data (chunk-size lines,
+  trailers) counts against ``max_head`` too (431): httptools keeps trailers as it keeps headers;
 - keeps at most ``max_body + 1`` bytes of a body: a larger one is handed over as soon as it passes
   that size (the application then answers that the body is too large) and the connection closes
   after the answer, without reading the rest;
+- gives a request ``head_timeout`` seconds (10) from its first byte to complete its head, then
+  ``body_timeout`` seconds (30) from the end of its head to complete its body, however it trickles;
+  past that it gets 408 Request Timeout and the connection closes. These count only while nothing
+  is owed on the connection: a request that arrives while the application answers an earlier one
+  counts from the end of that answer;
 - writes each answer in one write (status line, headers, body) when the application sends the body,
   at the end of the event loop's turn together with the other connections' answers (:class:`Outbox`);
   adds ``content-length`` when the application gave none, and goes chunked only for a streamed body
   (``more_body``); refuses (500) a header that holds a CR or LF, which would split the answer;
 - answers pipelined requests in order, one at a time (reading pauses while requests wait), and stops
   reading while the transport's write buffer is over its high-water mark;
-- closes a keep-alive connection after ``timeout_keep_alive`` seconds without a byte received;
+- closes a keep-alive connection, without a word, when no request has begun ``timeout_keep_alive``
+  seconds after the end of its last answer (or after it opened): a slow answer does not eat into
+  the client's time to reuse the connection;
 - answers a request that does not parse with 400 and closes; an application that raises before it
   answers gets 500 and the connection closes; an Upgrade (WebSocket, h2c) or CONNECT request is
-  answered as a plain request, then the connection closes.
+  answered as a plain request, then the connection closes. A refusal (400, 408, 414, 431) is said
+  only when nothing else is owed on the connection; otherwise the connection closes after the
+  answers owed.
+
+The bounds and deadlines are set per server by :func:`protocol_class` (its defaults are the values
+above); the keep-alive time is uvicorn's ``timeout_keep_alive``. One timer a connection keeps all
+the deadlines: it is re-armed when it fires rather than reset on every read, and moved earlier only
+when a request begins with a deadline nearer than it.
 """
 
 from __future__ import annotations
@@ -55,6 +80,11 @@ def _status_line(code: int) -> bytes:
 
 
 STATUS_LINES: Final = {code: _status_line(code) for code in range(100, 600)}
+_REFUSALS: Final = {
+    408: b"Request not received in time.",
+    414: b"Request line too long.",
+    431: b"Request header fields too large.",
+}
 CONTINUE: Final = b"HTTP/1.1 100 Continue\r\n\r\n"
 ASGI_INFO: Final = {"version": "3.0", "spec_version": "2.3"}
 
@@ -63,9 +93,19 @@ _PIPELINED: Final = 1
 _WRITE_BUFFER_FULL: Final = 2
 _NO_MORE_REQUESTS: Final = 4
 
+# What the bytes being received are, as far as the bounds are concerned.
+_HEAD: Final = 0  # a head, or the empty lines before it
+_BODY: Final = 1  # a body of a known length
+_CHUNKED: Final = 2  # a chunked body, its trailers included
+
+_BEGUN: Final = -1.0  # a phase began in the read being fed; its time is taken after it
+_COPY_AT_MOST: Final = 16_384
+_END_OF_HEAD: Final = b"\r\n\r\n"  # llhttp accepts no other line end than CRLF
+_NOTED_HEADERS: Final = frozenset((b"expect", b"content-length", b"transfer-encoding"))
+
 
 def _plain_answer(status: int, text: bytes, default_headers: list[tuple[bytes, bytes]]) -> bytes:
-    """A closing text/plain answer, for what the server says itself (400, 500)."""
+    """A closing text/plain answer, for what the server says itself (400, 408, 414, 431, 500)."""
     lines = [STATUS_LINES[status]]
     for name, value in default_headers:
         lines += (name, b": ", value, b"\r\n")
@@ -118,10 +158,15 @@ class Outbox:
 
 class HttpConnection(asyncio.Protocol):
     """One HTTP/1.1 connection; built by uvicorn as ``http_protocol_class(config=, server_state=,
-    app_state=, _loop=)``. :func:`protocol_class` gives the class for one server: its body limit and
-    its :class:`Outbox` (one server, one event loop)."""
+    app_state=, _loop=)``. :func:`protocol_class` gives the class for one server: its bounds and
+    deadlines and its :class:`Outbox` (one server, one event loop)."""
 
     max_body: int = 1_048_576
+    max_request_line: int = 32_768
+    max_header_line: int = 32_768
+    max_head: int = 65_536
+    head_timeout: float = 10.0
+    body_timeout: float = 30.0
     outbox: Outbox = Outbox()
 
     def __init__(
@@ -146,7 +191,8 @@ class HttpConnection(asyncio.Protocol):
         self._server: tuple[str, int] | None = None
         self._client: tuple[str, int] | None = None
         self._timer: asyncio.TimerHandle | None = None
-        self._last_read = 0.0
+        self._timer_at = 0.0
+        self._answered_at = 0.0  # the end of the last answer, or when the connection opened
         self._lost = False
         self._closing = False  # close once nothing is owed (shutdown, an upgrade, a parse error)
         self._read_paused = 0
@@ -161,6 +207,24 @@ class HttpConnection(asyncio.Protocol):
         self._size = 0
         self._handed_over = False  # an oversized body went to the application before its end
         self._continue_owed = False
+        self._content_length = b""
+        self._transfer_encoding = False
+        # What is being received (counted before httptools sees it), for the bounds and deadlines.
+        self._phase = _HEAD
+        # When it began: 0 while no byte of a request line has come, _BEGUN until the end of the
+        # read it began in (a request whole in one read never asks the clock).
+        self._phase_at = 0.0
+        self._fast_head = min(self.max_request_line, self.max_header_line, self.max_head)
+        self._line = 0  # bytes of the head's unfinished line
+        self._lines = 0  # lines of the head finished (the request line first)
+        self._head_size = 0
+        self._heads_scanned = (
+            0  # heads seen to end here, and by httptools: equal, both framing alike
+        )
+        self._heads_parsed = 0
+        self._body_left = 0
+        self._chunked_tail = b""  # the last bytes of a chunked body fed, for an end across reads
+        self._chunked_size = 0  # bytes of a chunked body fed, framing included
 
     # --- asyncio.Protocol
 
@@ -173,8 +237,8 @@ class HttpConnection(asyncio.Protocol):
         self._client = _address(transport.get_extra_info("peername"))
         if transport.get_extra_info("sslcontext") is not None:
             self._scheme = "https"
-        self._last_read = self._loop.time()
-        self._timer = self._loop.call_later(self._keep_alive_seconds, self._on_timer)
+        self._answered_at = now = self._loop.time()
+        self._arm(now + self._keep_alive_seconds)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._lost = True
@@ -188,16 +252,17 @@ class HttpConnection(asyncio.Protocol):
         self._wake_writer()
 
     def data_received(self, data: bytes) -> None:
-        self._last_read = self._loop.time()
         try:
-            self._parser.feed_data(data)
+            self._receive(data)
         except httptools.HttpParserUpgrade:
             # Answer what was asked as a plain request (nothing here speaks WebSocket or h2c),
             # then close: the bytes after it are in another protocol.
-            self._stop_reading(b"Unsupported upgrade request.")
+            self._stop_reading(error=b"Unsupported upgrade request.")
         except httptools.HttpParserError as error:
             log.info("invalid HTTP request: %s", error)
-            self._stop_reading(b"Invalid HTTP request received.")
+            self._stop_reading(error=b"Invalid HTTP request received.")
+        if self._phase_at == _BEGUN:
+            self._phase_begun()
 
     def eof_received(self) -> bool | None:
         # As uvicorn does: the end of the input is the client leaving (the transport closes, an
@@ -229,14 +294,21 @@ class HttpConnection(asyncio.Protocol):
         self._size = 0
         self._handed_over = False
         self._continue_owed = False
+        self._content_length = b""
+        self._transfer_encoding = False
 
     def on_url(self, url: bytes) -> None:
         self._url += url
 
     def on_header(self, name: bytes, value: bytes) -> None:
         name = name.lower()
-        if name == b"expect" and value.lower() == b"100-continue":
-            self._continue_owed = True
+        if name in _NOTED_HEADERS:
+            if name == b"content-length":
+                self._content_length = value
+            elif name == b"transfer-encoding":
+                self._transfer_encoding = True
+            elif value.lower() == b"100-continue":
+                self._continue_owed = True
         self._headers.append((name, value))
 
     def on_headers_complete(self) -> None:
@@ -265,6 +337,18 @@ class HttpConnection(asyncio.Protocol):
             "headers": self._headers,
             "state": self._app_state.copy(),
         }
+        self._heads_parsed += 1
+        # Where the body ends, so that the bytes after it are counted as the next head. llhttp has
+        # refused a Content-Length that is not digits, or one given with Transfer-Encoding.
+        if self._transfer_encoding:
+            self._phase = _CHUNKED
+            self._chunked_tail = b""
+            self._chunked_size = 0
+            self._phase_at = _BEGUN
+        elif self._content_length and (length := int(self._content_length)):
+            self._phase = _BODY
+            self._body_left = length
+            self._phase_at = _BEGUN
         if self._continue_owed and self._idle():
             self._continue_owed = False
             self._write(CONTINUE)
@@ -285,9 +369,128 @@ class HttpConnection(asyncio.Protocol):
         self._stop_reading()
 
     def on_message_complete(self) -> None:
+        self._phase = _HEAD
+        self._phase_at = 0.0
         if self._handed_over:
             return
         self._complete(keep_alive=self._parser.should_keep_alive())
+
+    # --- reading within bounds
+
+    def _receive(self, data: bytes) -> None:
+        """Feed httptools piece by piece, each piece ending where a head or body may end, so that
+        every byte of a head is counted against the bounds before httptools keeps it."""
+        n = len(data)
+        pos = 0
+        feed = self._parser.feed_data
+        while pos < n and not self._read_paused & _NO_MORE_REQUESTS:
+            phase = self._phase
+            may_end = False
+            if phase == _HEAD:
+                end = self._head_end(data, pos, n)
+                if end < 0:
+                    return
+            elif phase == _BODY:
+                end = min(n, pos + self._body_left)
+                self._body_left -= end - pos
+                may_end = not self._body_left
+            else:
+                end, may_end = self._chunked_end(data, pos, n)
+            if pos == 0 and end == n:
+                feed(data)
+            elif end - pos < _COPY_AT_MOST:  # cheaper than a memoryview for a small piece
+                feed(data[pos:end])
+            else:
+                feed(memoryview(data)[pos:end])
+            if phase == _HEAD:
+                in_step = self._heads_scanned == self._heads_parsed
+            elif phase == _BODY:
+                in_step = may_end == (self._phase == _HEAD)
+            else:
+                in_step = may_end or self._phase != _HEAD
+                if self._phase == _CHUNKED:
+                    self._chunked_fed(data, pos, end)
+            if not in_step:
+                # Not seen on any request llhttp accepts; were it to happen, the bounds would be
+                # counted on the wrong bytes, so the connection ends here.
+                log.warning("HTTP framing seen differently by the bounds and by httptools")
+                self._stop_reading(error=b"Invalid HTTP request received.")
+                return
+            pos = end
+
+    def _head_end(self, data: bytes, pos: int, n: int) -> int:
+        """Where the head being received ends in ``data[pos:n]`` (``n`` if not there), its lines
+        counted against the bounds; -1 once it is refused."""
+        start = pos
+        if not self._phase_at:
+            # Empty lines before a request line are skipped (as llhttp does) and start no
+            # deadline: some clients send a CRLF after a body.
+            while pos < n and data[pos] in b"\r\n":
+                pos += 1
+            if pos < n:
+                self._phase_at = _BEGUN
+                # The usual head: whole in this read and shorter than the smallest bound.
+                cap = self._fast_head - self._head_size - (pos - start)
+                end = data.find(_END_OF_HEAD, pos, pos + cap)
+                if end >= 0:
+                    self._heads_scanned += 1
+                    self._head_size = 0  # no line begun: _line and _lines are 0
+                    return end + 4
+        while pos < n:
+            newline = data.find(b"\n", pos, n)
+            stop = n if newline < 0 else newline + 1
+            line = self._line + stop - pos
+            lines = self._lines
+            if line > (self.max_header_line if lines else self.max_request_line):
+                return self._refuse(431 if lines else 414)
+            if self._head_size + stop - start > self.max_head:
+                return self._refuse(431)
+            if newline < 0:
+                self._line = line
+                break
+            if line <= 2 and lines:  # the empty line after the headers
+                self._head_ended()
+                return stop
+            self._lines = lines + 1
+            self._line = 0
+            pos = stop
+        self._head_size += n - start
+        if self._head_size > self.max_head:  # empty lines alone
+            return self._refuse(431)
+        return n
+
+    def _head_ended(self) -> None:
+        self._heads_scanned += 1
+        self._line = self._lines = self._head_size = 0
+
+    def _refuse(self, status: int) -> int:
+        text = _REFUSALS[status]
+        log.info("request refused: %s", text.decode())
+        self._stop_reading(status=status, error=text)
+        return -1
+
+    def _chunked_end(self, data: bytes, pos: int, n: int) -> tuple[int, bool]:
+        """How far to feed of a chunked body: up to the next place it may end (an empty line), and
+        whether that is such a place. At most ``max_head`` bytes, so that trailers stay bounded."""
+        tail = self._chunked_tail
+        if tail:
+            found = (tail + data[pos : pos + 3]).find(_END_OF_HEAD)
+            if found >= 0:
+                return pos + found + 4 - len(tail), True
+        stop = min(n, pos + self.max_head)
+        found = data.find(_END_OF_HEAD, pos, stop)
+        if found >= 0:
+            return found + 4, True
+        return stop, False
+
+    def _chunked_fed(self, data: bytes, pos: int, end: int) -> None:
+        """A piece of a chunked body that did not end it went to httptools."""
+        self._chunked_tail = (
+            data[end - 3 : end] if end - pos >= 3 else (self._chunked_tail + data[pos:end])[-3:]
+        )
+        self._chunked_size += end - pos
+        if self._chunked_size - self._size > self.max_head and not self._handed_over:
+            self._refuse(431)
 
     # --- exchanges
 
@@ -313,6 +516,7 @@ class HttpConnection(asyncio.Protocol):
     def _finished(self, exchange: Exchange) -> None:
         """The application sent its last body message (or failed): the next request may go."""
         self._server_state.total_requests += 1
+        self._answered_at = self._loop.time()
         if self._running is exchange:
             self._running = None
         if self._lost or self._transport is None:
@@ -333,14 +537,14 @@ class HttpConnection(asyncio.Protocol):
     def _idle(self) -> bool:
         return self._running is None and not self._waiting
 
-    def _stop_reading(self, error: bytes | None = None) -> None:
+    def _stop_reading(self, *, status: int = 400, error: bytes | None = None) -> None:
         """No more requests from this connection: close once the answers owed are sent (after a
-        400 with ``error`` when nothing is owed)."""
+        ``status`` answer saying ``error`` when nothing is owed)."""
         self._closing = True
         self._pause_reading(_NO_MORE_REQUESTS)
         if self._idle():
             if error is not None:
-                self._write(_plain_answer(400, error, self._server_state.default_headers))
+                self._write(_plain_answer(status, error, self._server_state.default_headers))
             self._close()
 
     def _write(self, data: bytes) -> None:
@@ -375,17 +579,45 @@ class HttpConnection(asyncio.Protocol):
         if drained is not None and not drained.done():
             drained.set_result(None)
 
+    def _phase_begun(self) -> None:
+        """A head or a body began to arrive in the last read and is not complete: its deadline
+        counts from now, and the timer comes nearer if it is set later than that."""
+        self._phase_at = now = self._loop.time()
+        deadline = now + (self.head_timeout if self._phase == _HEAD else self.body_timeout)
+        if deadline < self._timer_at and self._timer is not None:
+            self._timer.cancel()
+            self._arm(deadline)
+
+    def _arm(self, when: float) -> None:
+        self._timer_at = when
+        self._timer = self._loop.call_at(when, self._on_timer)
+
     def _on_timer(self) -> None:
-        """Keep-alive timeout, re-armed rather than reset on every read (one timer a connection)."""
+        """Keep-alive and receive deadlines. Re-armed at the nearest deadline, and at least every
+        ``timeout_keep_alive`` seconds, so that a deadline that comes nearer (an answer ends) is
+        never missed by more than that."""
         self._timer = None
-        if self._lost or self._transport is None:
+        if self._lost or self._transport is None or self._transport.is_closing():
             return
-        quiet = self._loop.time() - self._last_read
-        if self._idle() and quiet >= self._keep_alive_seconds:
-            self._close()
-            return
-        wait = self._keep_alive_seconds - quiet if self._idle() else self._keep_alive_seconds
-        self._timer = self._loop.call_later(max(wait, 0.01), self._on_timer)
+        now = self._loop.time()
+        keep_alive = self._keep_alive_seconds
+        when = now + keep_alive
+        if self._idle():  # while the application answers, its time is not the client's
+            if self._phase_at:
+                limit = self.head_timeout if self._phase == _HEAD else self.body_timeout
+                deadline = max(self._phase_at, self._answered_at) + limit
+                if now >= deadline:
+                    log.info("request refused: not received within %s seconds", limit)
+                    self._stop_reading(status=408, error=_REFUSALS[408])
+                    return
+            else:
+                deadline = self._answered_at + keep_alive
+                if now >= deadline:
+                    self._close()
+                    return
+            when = min(when, deadline)
+        # A timer may fire a hair early; never spin on it.
+        self._arm(max(when, now + 0.01))
 
 
 class Exchange:
@@ -574,12 +806,28 @@ def _address(value: object) -> tuple[str, int] | None:
     return None
 
 
-def protocol_class(max_body: int) -> type[HttpConnection]:
-    """The connection class of one server, keeping at most ``max_body + 1`` bytes of a body."""
+def protocol_class(
+    max_body: int,
+    *,
+    max_request_line: int = HttpConnection.max_request_line,
+    max_header_line: int = HttpConnection.max_header_line,
+    max_head: int = HttpConnection.max_head,
+    head_timeout: float = HttpConnection.head_timeout,
+    body_timeout: float = HttpConnection.body_timeout,
+) -> type[HttpConnection]:
+    """The connection class of one server, keeping at most ``max_body + 1`` bytes of a body, with
+    the bounds (bytes, line ends counted) and deadlines (seconds) the module describes."""
+    if min(max_request_line, max_header_line, max_head) < 16:
+        raise ValueError("HTTP head bounds under 16 bytes would refuse every request")
 
     class Bound(HttpConnection):
         pass
 
     Bound.max_body = max_body
+    Bound.max_request_line = max_request_line
+    Bound.max_header_line = max_header_line
+    Bound.max_head = max_head
+    Bound.head_timeout = head_timeout
+    Bound.body_timeout = body_timeout
     Bound.outbox = Outbox()
     return Bound

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cognitoidentity.server.outbound import parse_allow_list
+
 ENV_PREFIX = "COGNITOIDENTITY_"
 
 
@@ -40,6 +42,11 @@ class Settings:
     """Identity-provider host (``graph.facebook.com``, ``accounts.google.com``, ...) to the base URL
     the login verifiers call instead, e.g. a self-hosted or local provider; ``iss`` is still checked
     against the real issuer. Env: a JSON object."""
+    outbound_allow: tuple[str, ...] | None = None
+    """Host names, addresses and CIDR networks (or ``loopback``) that identity-provider fetches may
+    reach over plain HTTP or at non-public addresses; None: ``loopback`` when ``host`` is a loopback
+    host, else nothing (:mod:`cognitoidentity.server.outbound`). Env: comma-separated, ``none``
+    for an empty list."""
 
     @property
     def effective_issuer_url(self) -> str:
@@ -76,11 +83,15 @@ def settings_from_env(**overrides: object) -> Settings:
         "key_cache_seconds": ("KEY_CACHE_SECONDS", float),
         "issuer_url": ("ISSUER_URL", str),
         "provider_endpoints": ("PROVIDER_ENDPOINTS", json.loads),
+        "outbound_allow": ("OUTBOUND_ALLOW", parse_allow_list),
     }
     for attr, (name, kind) in mapping.items():
         raw = env(name)
         if raw is not None and raw != "":
-            values[attr] = kind(raw)
+            try:
+                values[attr] = kind(raw)
+            except ValueError as exc:
+                raise ValueError(f"{ENV_PREFIX}{name}: {exc}") from exc
     for attr, value in overrides.items():
         if value is not None:
             values[attr] = value

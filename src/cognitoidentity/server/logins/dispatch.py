@@ -52,6 +52,7 @@ from cognitoidentity.server.logins.oidc import (
     oidc_settings,
 )
 from cognitoidentity.server.logins.twitter import TWITTER_KEY, TwitterVerifier
+from cognitoidentity.server.outbound import OutboundPolicy
 from cognitoidentity.server.store.base import IdentityPool
 
 if TYPE_CHECKING:
@@ -76,8 +77,9 @@ class LoginVerifier:
     """Verifies the ``Logins`` of a call against an identity pool.
 
     One instance per process: it holds the HTTP client and the JWKS cache. ``http`` may be given
-    (tests inject a transport); otherwise one is made and :meth:`aclose` closes it. ``clock``
-    returns epoch seconds."""
+    (tests inject a transport); otherwise one is made for the ``outbound`` policy and
+    :meth:`aclose` closes it. ``outbound`` None: loopback allowed (see :class:`ProviderHttp`).
+    ``clock`` returns epoch seconds."""
 
     def __init__(
         self,
@@ -85,6 +87,7 @@ class LoginVerifier:
         directory: ProviderDirectory,
         provider_endpoints: Mapping[str, str] | None = None,
         http: httpx.AsyncClient | None = None,
+        outbound: OutboundPolicy | None = None,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         clock: Callable[[], float] = time.time,
         jwks_ttl: float = JWKS_TTL_SECONDS,
@@ -93,8 +96,7 @@ class LoginVerifier:
         self.directory = directory
         self.clock = clock
         self._own_client = http is None
-        client = http if http is not None else httpx.AsyncClient(timeout=timeout)
-        self.http = ProviderHttp(client, provider_endpoints or {}, timeout)
+        self.http = ProviderHttp(http, provider_endpoints or {}, timeout, policy=outbound)
         self.jwks = JwksCache(
             self.http, clock, ttl=jwks_ttl, refetch_interval=jwks_refetch_interval
         )
@@ -114,6 +116,7 @@ class LoginVerifier:
             directory=directory,
             provider_endpoints=settings.provider_endpoints,
             http=http,
+            outbound=OutboundPolicy.from_settings(settings),
             timeout=timeout,
             clock=clock,
         )

@@ -1,59 +1,157 @@
-"""Outbound HTTP to identity providers: endpoint overrides, the URL policy, timeouts, size limits.
+"""Outbound HTTP to identity providers: endpoint overrides, the outbound policy, timeouts, size
+limits.
 
 - **Overrides** (``Settings.provider_endpoints``): a map from a provider host (``graph.facebook.com``,
   ``accounts.google.com``, ``cognito-idp.us-east-1.amazonaws.com``, ...; ``host:port`` also works)
   to a base URL. A request for ``https://<host>/<path>`` goes to ``<base URL>/<path>`` instead, so
   self-hosted and local providers work; the verifiers still compare ``iss`` with the real issuer.
-- **URL policy**: HTTPS; plain HTTP only to a loopback host (``127.0.0.0/8``, ``::1``,
-  ``localhost``) or to the origin of a configured override (the operator chose it). Redirects are
-  not followed.
+- **Outbound policy** (:mod:`cognitoidentity.server.outbound`): every URL is checked before it is
+  fetched (its scheme, and its host when that is an address), and the client made by
+  :func:`provider_client` checks, when it connects, every address a name resolves to and connects
+  to a checked address only. Redirects are not followed.
 - **Failures**: no answer within the timeout (the whole request, connect to last byte), a refused
-  connection, any other transport error, a 3xx or 5xx answer, or an unreadable success body raise
-  :class:`ExternalServiceException` "Error calling <provider>: <reason>". 4xx answers go back to the
-  verifier, which knows what the provider means by them.
+  connection or destination, any other transport error, a 3xx or 5xx answer, or an unreadable
+  success body raise :class:`ExternalServiceException` "Error calling <provider>: <reason>", whose
+  reason never carries what the provider answered (its status or body) nor where a refused name
+  led: the server's log has the details. 4xx answers go back to the verifier, which knows what the
+  provider means by them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
+import ssl
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 from urllib.parse import urlsplit, urlunsplit
 
+import httpcore
 import httpx
 import orjson
 
 from cognitoidentity.server.api.cognito_identity import ExternalServiceException
+from cognitoidentity.server.outbound import (
+    LOOPBACK,
+    OutboundPolicy,
+    OutboundRefused,
+    is_loopback_host,
+)
 
 __all__ = [
     "DEFAULT_TIMEOUT_SECONDS",
     "MAX_RESPONSE_BYTES",
+    "GuardedBackend",
     "ProviderHttp",
     "ProviderResponse",
     "check_endpoints",
     "is_loopback_host",
+    "provider_client",
 ]
 
 DEFAULT_TIMEOUT_SECONDS: Final = 5.0
 """How long one provider request may take in all, connecting included."""
 MAX_RESPONSE_BYTES: Final = 1_048_576
 """A provider answer larger than this is refused (a JWKS or a profile is a few kilobytes)."""
+CONNECTION_FAILED: Final = "connection failed"
+PLAIN_HTTP: Final = (
+    "not an HTTPS URL (plain HTTP is allowed only for hosts this server's operator allows)"
+)
+UNEXPECTED_ANSWER: Final = "unexpected answer"
 
 _log = logging.getLogger(__name__)
 
 
-def is_loopback_host(host: str) -> bool:
-    """``localhost``, ``127.0.0.0/8`` or ``::1`` (brackets allowed)."""
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+class GuardedBackend(httpcore.AsyncNetworkBackend):
+    """Opens the TCP connections of :func:`provider_client`: resolves the host through the
+    policy, which checks every address, then connects to those addresses themselves, so the
+    connection cannot go anywhere the check did not see. TLS still verifies the certificate
+    against the host name (httpcore passes the URL's host to ``start_tls``)."""
+
+    def __init__(
+        self, policy: OutboundPolicy, backend: httpcore.AsyncNetworkBackend | None = None
+    ) -> None:
+        self.policy = policy
+        self.backend = backend if backend is not None else httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
+        local_address: str | None = None,
+        socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        try:
+            addresses = await self.policy.addresses(host, port)
+        except OSError as exc:
+            raise httpcore.ConnectError(f"{host}: {exc}") from exc
+        failure: Exception | None = None
+        for address in addresses:
+            try:
+                return await self.backend.connect_tcp(
+                    address,
+                    port,
+                    timeout=timeout,
+                    local_address=local_address,
+                    socket_options=socket_options,
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                failure = exc
+        assert failure is not None  # the policy never answers an empty list
+        raise failure
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
+        socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        raise OutboundRefused("identity providers are reached over TCP only")
+
+    async def sleep(self, seconds: float) -> None:
+        await self.backend.sleep(seconds)
+
+
+class _GuardedTransport(httpx.AsyncHTTPTransport):
+    def __init__(
+        self,
+        policy: OutboundPolicy,
+        verify: ssl.SSLContext | bool,
+        backend: httpcore.AsyncNetworkBackend | None,
+    ) -> None:
+        ssl_context = httpx.create_ssl_context(verify=verify)
+        super().__init__(verify=ssl_context)
+        limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+        # httpx has no parameter for httpcore's network backend: its pool is replaced by one that
+        # uses ours (same settings as httpx's default pool).
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=ssl_context,
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=GuardedBackend(policy, backend),
+        )
+
+
+def provider_client(
+    policy: OutboundPolicy,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    *,
+    verify: ssl.SSLContext | bool = True,
+    backend: httpcore.AsyncNetworkBackend | None = None,
+) -> httpx.AsyncClient:
+    """The HTTP client for identity providers: every connection goes through
+    :class:`GuardedBackend`; no proxy from the environment (a proxy would resolve names where the
+    policy cannot check them), no redirects. ``verify`` as httpx takes it (an ``SSLContext``);
+    ``backend`` opens the checked connections (tests record them)."""
+    return httpx.AsyncClient(
+        transport=_GuardedTransport(policy, verify, backend),
+        timeout=timeout,
+        follow_redirects=False,
+    )
 
 
 def check_endpoints(endpoints: object) -> dict[str, str]:
@@ -80,21 +178,29 @@ class ProviderResponse:
 
 
 class ProviderHttp:
-    """GET JSON from identity providers through one shared ``httpx.AsyncClient``."""
+    """GET JSON from identity providers through one shared ``httpx.AsyncClient``.
+
+    ``client`` None: one from :func:`provider_client` for ``policy``. ``policy`` None: the
+    development default, loopback allowed (what a server listening on 127.0.0.1 gets), with the
+    origins of ``endpoints``. A client passed in gets the URL checks of :meth:`get_json` but
+    checks resolved addresses only if :func:`provider_client` made it."""
 
     def __init__(
         self,
-        client: httpx.AsyncClient,
+        client: httpx.AsyncClient | None,
         endpoints: Mapping[str, str],
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        *,
+        policy: OutboundPolicy | None = None,
     ) -> None:
-        self.client = client
         self.endpoints = check_endpoints(endpoints)
         self.timeout = timeout
-        self._override_origins = {
-            (urlsplit(base).scheme, urlsplit(base).netloc.lower())
-            for base in self.endpoints.values()
-        }
+        self.policy = (
+            policy
+            if policy is not None
+            else OutboundPolicy((LOOPBACK,), trusted_bases=self.endpoints.values())
+        )
+        self.client = client if client is not None else provider_client(self.policy, timeout)
 
     def resolve(self, url: str) -> str:
         """``url`` with its scheme and host replaced by the configured override, if any."""
@@ -109,17 +215,23 @@ class ProviderHttp:
         path = target.path.rstrip("/") + (parts.path or "/")
         return urlunsplit((target.scheme, target.netloc, path, parts.query, ""))
 
+    def check(self, url: str) -> None:
+        """Raise :class:`OutboundRefused` unless the policy allows ``url``, parsed as the client
+        will parse it."""
+        try:
+            parsed = httpx.URL(url)
+        except (httpx.InvalidURL, TypeError, ValueError) as exc:
+            raise OutboundRefused("the URL is malformed") from exc
+        if parsed.userinfo:
+            raise OutboundRefused("the URL carries user information")
+        self.policy.check_target(parsed.scheme, parsed.raw_host.decode("ascii"), parsed.port)
+
     def allowed(self, url: str) -> bool:
-        parts = urlsplit(url)
-        if not parts.netloc or parts.hostname is None:
+        try:
+            self.check(url)
+        except OutboundRefused:
             return False
-        if parts.scheme == "https":
-            return True
-        if parts.scheme != "http":
-            return False
-        if (parts.scheme, parts.netloc.lower()) in self._override_origins:
-            return True
-        return is_loopback_host(parts.hostname)
+        return True
 
     async def get_json(
         self,
@@ -131,30 +243,37 @@ class ProviderHttp:
     ) -> ProviderResponse:
         """GET ``url`` (after :meth:`resolve`) and parse its JSON body."""
         target = self.resolve(url)
-        if not self.allowed(target):
-            raise ExternalServiceException(
-                f"Error calling {provider}: {target} is not an HTTPS URL (plain HTTP is allowed"
-                " only for loopback hosts)"
-            )
         try:
+            self.check(target)
             async with asyncio.timeout(self.timeout):
                 status, body = await self._fetch(target, params, headers)
-        except TimeoutError as exc:
-            _log.info("identity provider %s timed out: %s", provider, target)
-            raise ExternalServiceException(f"Error calling {provider}: timed out") from exc
-        except httpx.TimeoutException as exc:
+        except OutboundRefused as exc:
+            # The caller chose this URL (or its provider's discovery document did): it learns
+            # that it is refused, the operator why.
+            _log.warning(
+                "identity provider %s: %s refused by the outbound policy: %s",
+                provider,
+                target,
+                exc.reason,
+            )
+            reason = PLAIN_HTTP if exc.plain_http else CONNECTION_FAILED
+            raise ExternalServiceException(f"Error calling {provider}: {reason}") from exc
+        except (TimeoutError, httpx.TimeoutException) as exc:
             _log.info("identity provider %s timed out: %s", provider, target)
             raise ExternalServiceException(f"Error calling {provider}: timed out") from exc
         except httpx.ConnectError as exc:
             _log.info("identity provider %s unreachable: %s (%s)", provider, target, exc)
-            raise ExternalServiceException(f"Error calling {provider}: connection failed") from exc
+            raise ExternalServiceException(
+                f"Error calling {provider}: {CONNECTION_FAILED}"
+            ) from exc
         except httpx.HTTPError as exc:
             _log.info("identity provider %s failed: %s (%r)", provider, target, exc)
             raise ExternalServiceException(
                 f"Error calling {provider}: {type(exc).__name__}"
             ) from exc
         if status >= 500 or 300 <= status < 400:
-            raise ExternalServiceException(f"Error calling {provider}: HTTP {status}")
+            _log.info("identity provider %s answered HTTP %d: %s", provider, status, target)
+            raise ExternalServiceException(f"Error calling {provider}: {UNEXPECTED_ANSWER}")
         try:
             parsed: object = orjson.loads(body) if body else None
         except orjson.JSONDecodeError:

@@ -350,9 +350,7 @@ class JwksCache:
             jwks_url = await self._jwks_url(source, provider)
             response = await self.http.get_json(jwks_url, provider=provider)
             if response.status != 200:
-                raise ExternalServiceException(
-                    f"Error calling {provider}: HTTP {response.status} for its JWKS"
-                )
+                raise ExternalServiceException(f"Error calling {provider}: no JWKS")
             try:
                 keys = _parse_jwks(response.body)
             except ValueError as exc:
@@ -374,7 +372,6 @@ class JwksCache:
         if response.status != 200 or not isinstance(jwks_uri, str) or not jwks_uri:
             raise ExternalServiceException(
                 f"Error calling {provider}: no jwks_uri in its OpenID configuration"
-                f" (HTTP {response.status})"
             )
         self._discovery[source.discovery_url] = _Discovery(jwks_uri, self.clock())
         return jwks_uri

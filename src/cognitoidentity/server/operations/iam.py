@@ -13,11 +13,16 @@ cannot be changed or deleted), whatever its ARN.
 OpenID Connect providers (``arn:aws:iam::<account>:oidc-provider/<url without scheme>``):
 
 - ``Url`` must begin with ``https://`` and have a host, no user, query or fragment (a path is
-  allowed, and **Choice**: a port too). **Choice**: ``http://`` is also accepted for a loopback host
-  (127.0.0.0/8, ``::1``, ``localhost``), so that a provider on the same machine can be used. The URL
-  is not normalised: its ARN is the URL as given without the scheme, and another URL naming the
-  same ARN is a duplicate, ``EntityAlreadyExists`` "Provider with url <url> already exists.".
-  ``GetOpenIDConnectProvider`` answers the URL without its scheme, as IAM does.
+  allowed, and **Choice**: a port too). **Choice**: the server's outbound policy
+  (:mod:`cognitoidentity.server.outbound`, the one logins fetch through) must allow it: a host that
+  is a non-public address (loopback, private, link-local such as 169.254.169.254...) is refused, and
+  so is ``http://``, unless the operator allows them (``COGNITOIDENTITY_OUTBOUND_ALLOW``; by default
+  loopback when the server listens on loopback, so that a provider on the same machine can be
+  used): ``InvalidInput`` "Invalid URL <url>: <why>". A host name is checked when a login fetches
+  from it, against the addresses it resolves to. The URL is not normalised: its ARN is the URL as
+  given without the scheme, and another URL naming the same ARN is a duplicate,
+  ``EntityAlreadyExists`` "Provider with url <url> already exists.". ``GetOpenIDConnectProvider``
+  answers the URL without its scheme, as IAM does.
 - Thumbprints are 40 hexadecimal characters (the SHA-1 of the IdP's certificate), at most 5;
   ``ThumbprintList`` may be omitted (IAM no longer requires it). They are kept, not used: this
   server checks tokens against the provider's JWKS, fetched over TLS.
@@ -44,7 +49,6 @@ replaces its value, untagging a key it has not is ignored.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -56,6 +60,7 @@ from cognitoidentity.server.api import iam as api
 from cognitoidentity.server.context import RequestContext
 from cognitoidentity.server.operations import Handler
 from cognitoidentity.server.operations.tags import partition_of
+from cognitoidentity.server.outbound import OutboundPolicy, OutboundRefused
 from cognitoidentity.server.store.base import (
     IamOidcProvider,
     IamSamlProvider,
@@ -111,18 +116,9 @@ def _without_scheme(url: str) -> str:
     return url
 
 
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def check_oidc_url(url: str) -> None:
-    """Raise ``InvalidInput`` unless ``url`` can name an OpenID Connect provider (see the module
-    doc)."""
+def check_oidc_url(url: str, policy: OutboundPolicy) -> None:
+    """Raise ``InvalidInput`` unless ``url`` can name an OpenID Connect provider that ``policy``
+    lets the server fetch from (see the module doc)."""
 
     def bad(why: str) -> api.InvalidInputException:
         return api.InvalidInputException(f"Invalid URL {url}: {why}")
@@ -144,11 +140,10 @@ def check_oidc_url(url: str) -> None:
         raise bad("the URL must name a host.")
     if "@" in parts.netloc:
         raise bad("the URL must not contain user information.")
-    if not secure and not _is_loopback(host):
-        raise bad(
-            "the URL must begin with https:// (http:// is accepted only for a loopback host:"
-            " 127.0.0.0/8, ::1 or localhost)."
-        )
+    try:
+        policy.check_url(url)
+    except OutboundRefused as exc:
+        raise bad(f"{exc.reason}.") from exc
 
 
 # -- lists and tags ------------------------------------------------------------------------------
@@ -263,7 +258,7 @@ async def create_open_id_connect_provider(
     (OIDC)." """
     _refuse_unsupported(params, "ContextProvider", "IdentityCenterInstanceArn")
     url = params["Url"]
-    check_oidc_url(url)
+    check_oidc_url(url, ctx.runtime.logins.http.policy)
     client_ids = _client_ids(params.get("ClientIDList", []))
     thumbprints = _thumbprints(params.get("ThumbprintList", []))
     tags = _new_tags(params.get("Tags", []))
