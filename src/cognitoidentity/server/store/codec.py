@@ -1,16 +1,30 @@
-"""Conversions between records and the columns both SQL stores keep (shared, dialect-free)."""
+"""Conversions between records and the columns both SQL stores keep (shared, dialect-free): the
+pool's JSON document, the JSON columns of IAM providers, the columns each record is selected with,
+in order, with the decoder of such a row (and the encoder of the records written whole), and pages
+of listings.
+
+The two dialects hand back the same columns in different types, and each decoder takes both: times
+are seconds since the epoch in SQLite (REAL) and ``timestamptz`` in PostgreSQL; JSON is text in
+SQLite, and already parsed (JSONB, arrays) in PostgreSQL.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 import orjson
 
-from cognitoidentity.server.store.base import CognitoProvider, IdentityPool
+from cognitoidentity.server.store import base
+
+T = TypeVar("T")
+Row = Sequence[Any]
+TimeColumn = Callable[[datetime], Any]
+"""How a store keeps a time: :func:`seconds` in SQLite, :func:`timestamptz` in PostgreSQL."""
 
 
-def pool_document(pool: IdentityPool) -> dict[str, Any]:
+def pool_document(pool: base.IdentityPool) -> dict[str, Any]:
     """The pool's configuration as the JSON document stored in ``identity_pools.document``."""
     return {
         "name": pool.name,
@@ -35,15 +49,15 @@ def pool_document(pool: IdentityPool) -> dict[str, Any]:
     }
 
 
-def dump_pool_document(pool: IdentityPool) -> str:
+def dump_pool_document(pool: base.IdentityPool) -> str:
     return orjson.dumps(pool_document(pool)).decode()
 
 
 def pool_from_document(
     pool_id: str, account_id: str, created_at: Any, document: dict[str, Any] | str | bytes
-) -> IdentityPool:
+) -> base.IdentityPool:
     doc: dict[str, Any] = document if isinstance(document, dict) else orjson.loads(document)
-    return IdentityPool(
+    return base.IdentityPool(
         pool_id=pool_id,
         account_id=account_id,
         name=doc["name"],
@@ -54,7 +68,7 @@ def pool_from_document(
         developer_provider_name=doc.get("developer_provider_name"),
         openid_connect_provider_arns=tuple(doc.get("openid_connect_provider_arns") or ()),
         cognito_identity_providers=tuple(
-            CognitoProvider(p["provider_name"], p["client_id"], p["server_side_token_check"])
+            base.CognitoProvider(p["provider_name"], p["client_id"], p["server_side_token_check"])
             for p in doc.get("cognito_identity_providers") or ()
         ),
         saml_provider_arns=tuple(doc.get("saml_provider_arns") or ()),
@@ -82,3 +96,142 @@ def dump_tags(tags: Mapping[str, str]) -> str:
 def load_tags(value: list[list[str]] | str | bytes) -> dict[str, str]:
     pairs: list[list[str]] = value if isinstance(value, list) else orjson.loads(value)
     return {key: item for key, item in pairs}
+
+
+# -- rows: the columns of each record, in order, and their decoders ------------------------------
+ACCOUNT_COLUMNS = "account_id, name, created_at"
+ACCESS_KEY_COLUMNS = "access_key_id, account_id, secret_ciphertext, created_at"
+POOL_COLUMNS = "pool_id, account_id, created_at, document"
+IDENTITY_COLUMNS = "identity_id, pool_id, created_at, last_modified_at, disabled"
+"""Followed, in each store's own SQL, by the distinct provider names of the identity's logins."""
+LOGIN_COLUMNS = "provider, user_id, identity_id, created_at, seq"
+SIGNING_KEY_COLUMNS = (
+    "kid, private_key_ciphertext, public_jwk, created_at, retired_at, delete_after"
+)
+OIDC_COLUMNS = "arn, account_id, url, created_at, client_ids, thumbprints, tags"
+SAML_COLUMNS = "arn, account_id, name, metadata_document, created_at, valid_until, tags"
+
+
+def instant(value: float | datetime) -> datetime:
+    """A stored time as an aware UTC datetime."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    return datetime.fromtimestamp(value, UTC)
+
+
+def seconds(value: datetime) -> float:
+    """A time as SQLite keeps it (what :func:`instant` reads back)."""
+    return value.timestamp()
+
+
+def timestamptz(value: datetime) -> datetime:
+    """A time as PostgreSQL keeps it: the driver passes datetimes as they are."""
+    return value
+
+
+def _maybe_instant(value: float | datetime | None) -> datetime | None:
+    return None if value is None else instant(value)
+
+
+def _maybe_time(value: datetime | None, time: TimeColumn) -> Any:
+    return None if value is None else time(value)
+
+
+def page(rows: Sequence[Row], limit: int, decode: Callable[[Row], T], seq: int) -> base.Page[T]:
+    """One page of a listing read with ``LIMIT limit + 1``: the first ``limit`` rows decoded and,
+    when there are more, the next page's cursor: the last row's ``seq`` (that column's index)."""
+    items = [decode(r) for r in rows[:limit]]
+    return base.Page(items, rows[limit - 1][seq] if len(rows) > limit else None)
+
+
+def account_from_row(row: Row) -> base.Account:
+    return base.Account(row[0], row[1], instant(row[2]))
+
+
+def access_key_from_row(row: Row) -> base.AccessKey:
+    return base.AccessKey(row[0], row[1], bytes(row[2]), instant(row[3]))
+
+
+def pool_from_row(row: Row) -> base.IdentityPool:
+    return pool_from_document(row[0], row[1], instant(row[2]), row[3])
+
+
+def identity_from_row(row: Row) -> base.Identity:
+    """:data:`IDENTITY_COLUMNS`, then the provider names (a JSON array, or an array)."""
+    return base.Identity(
+        row[0], row[1], instant(row[2]), instant(row[3]), bool(row[4]), _providers(row[5])
+    )
+
+
+def _providers(value: str | list[str] | None) -> tuple[str, ...]:
+    if not value or value == "[]":
+        return ()
+    names: list[str] = value if isinstance(value, list) else orjson.loads(value)
+    return tuple(sorted(names))
+
+
+def login_from_row(row: Row) -> base.Login:
+    return base.Login(row[0], row[1], row[2], instant(row[3]))
+
+
+def signing_key_row(key: base.SigningKeyRecord, time: TimeColumn) -> tuple[Any, ...]:
+    """``key`` as a row of :data:`SIGNING_KEY_COLUMNS`."""
+    return (
+        key.kid,
+        key.private_key_ciphertext,
+        orjson.dumps(key.public_jwk).decode(),
+        time(key.created_at),
+        _maybe_time(key.retired_at, time),
+        _maybe_time(key.delete_after, time),
+    )
+
+
+def signing_key_from_row(row: Row) -> base.SigningKeyRecord:
+    jwk: dict[str, Any] = row[2] if isinstance(row[2], dict) else orjson.loads(row[2])
+    return base.SigningKeyRecord(
+        row[0], bytes(row[1]), jwk, instant(row[3]), _maybe_instant(row[4]), _maybe_instant(row[5])
+    )
+
+
+def oidc_provider_row(provider: base.IamOidcProvider, time: TimeColumn) -> tuple[Any, ...]:
+    """``provider`` as a row of :data:`OIDC_COLUMNS`."""
+    return (
+        provider.arn,
+        provider.account_id,
+        provider.url,
+        time(provider.created_at),
+        dump_json_list(provider.client_ids),
+        dump_json_list(provider.thumbprints),
+        dump_tags(provider.tags),
+    )
+
+
+def oidc_provider_from_row(row: Row) -> base.IamOidcProvider:
+    return base.IamOidcProvider(
+        row[0],
+        row[1],
+        row[2],
+        instant(row[3]),
+        load_json_list(row[4]),
+        load_json_list(row[5]),
+        load_tags(row[6]),
+    )
+
+
+def saml_provider_row(provider: base.IamSamlProvider, time: TimeColumn) -> tuple[Any, ...]:
+    """``provider`` as a row of :data:`SAML_COLUMNS`."""
+    return (
+        provider.arn,
+        provider.account_id,
+        provider.name,
+        provider.metadata_document,
+        time(provider.created_at),
+        _maybe_time(provider.valid_until, time),
+        dump_tags(provider.tags),
+    )
+
+
+def saml_provider_from_row(row: Row) -> base.IamSamlProvider:
+    return base.IamSamlProvider(
+        row[0], row[1], row[2], row[3], instant(row[4]), _maybe_instant(row[5]), load_tags(row[6])
+    )
