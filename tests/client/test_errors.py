@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pickle
 
-import botocore.session
 import pytest
+from botocore.model import ServiceModel
 
 import cognitoidentity as ci
 from cognitoidentity import (
@@ -16,6 +16,7 @@ from cognitoidentity import (
     ResourceNotFoundException,
     UnrecognizedClientException,
     ValidationException,
+    _models,
     cognitoidentity,
 )
 from tests.client.conftest import Recorder
@@ -108,9 +109,8 @@ def test_a_namespaced_type_maps_to_its_class(recorder: Recorder) -> None:
 
 
 def test_a_class_per_modelled_code_on_the_module_and_the_client() -> None:
-    session = botocore.session.get_session()
-    model = session.get_service_model("cognito-identity")
-    raw = session.get_component("data_loader").load_service_model("cognito-identity", "service-2")
+    raw = _models.load("cognito-identity")
+    model = ServiceModel(raw, "cognito-identity")
     svc = cognitoidentity(region=REGION)
     for shape in model.error_shapes:
         cls = getattr(ci, shape.name)

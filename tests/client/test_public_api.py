@@ -12,12 +12,12 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-import botocore.session
 from botocore import xform_name
+from botocore.model import ServiceModel
 
 import cognitoidentity
-from cognitoidentity import CognitoIdentity
-from cognitoidentity.client import _codegen
+from cognitoidentity import CognitoIdentity, _models
+from scripts.codegen import client as _codegen
 
 CLIENT_DIR = Path(cognitoidentity.__file__).parent / "client"
 
@@ -100,7 +100,7 @@ def test_no_client_module_imports_the_server() -> None:
 
 
 def test_methods_match_the_model() -> None:
-    model = botocore.session.get_session().get_service_model("cognito-identity")
+    model = ServiceModel(_models.load("cognito-identity"), "cognito-identity")
     assert len(model.operation_names) == 23
     for name in model.operation_names:
         operation = model.operation_model(name)
@@ -129,7 +129,7 @@ def test_methods_match_the_model() -> None:
 
 
 def test_client_methods_are_exactly_the_operations() -> None:
-    model = botocore.session.get_session().get_service_model("cognito-identity")
+    model = ServiceModel(_models.load("cognito-identity"), "cognito-identity")
     own = {
         n
         for n, v in vars(CognitoIdentity.__mro__[1]).items()

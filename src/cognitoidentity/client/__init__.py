@@ -1,7 +1,8 @@
 """The client's implementation, in private modules; import it from :mod:`cognitoidentity`.
 
 ``_config`` the seed's configuration keys; ``_client`` the facade over botocore; ``_model`` the
-operations and wire types generated from botocore's model by ``_codegen``; ``_errors`` the error
-classes; ``_paginate`` page walking; ``_credentials`` the identity-pool credentials helper.
+operations and wire types generated from the vendored model (:mod:`cognitoidentity._models`) by
+``python -m scripts.codegen``; ``_errors`` the error classes; ``_paginate`` page walking;
+``_credentials`` the identity-pool credentials helper.
 The typed shapes of requests and results are public in :mod:`cognitoidentity.client.types`.
 """

@@ -23,6 +23,7 @@ from botocore import UNSIGNED, xform_name
 from botocore.config import Config as BotocoreConfig
 from botocore.exceptions import ClientError, ParamValidationError
 
+from cognitoidentity import _models
 from cognitoidentity.client._config import (
     ClientConfig,
     CredentialsConfig,
@@ -116,7 +117,8 @@ class CognitoIdentity(Operations):
     parameter, or a value of the wrong type, raises ``TypeError`` before any request.
 
     Build it with :func:`cognitoidentity`; the arguments are the same. ``botocore_session`` is an
-    escape hatch for tests and special setups: the botocore session to build the client from.
+    escape hatch for tests and special setups: the botocore session to build the client from (its
+    loader is given the vendored Cognito Identity model, as the client's own session is).
     """
 
     exceptions = Exceptions
@@ -149,6 +151,8 @@ class CognitoIdentity(Operations):
         unsigned = settings.anonymous and not settings.has_static_credentials
         self.settings = settings
         self._session = session
+        # botocore validates and parses with the vendored model the methods were generated from.
+        _models.add_to_loader(session)
         self._client: Any = session.create_client(
             SERVICE_NAME,
             region_name=region_name,

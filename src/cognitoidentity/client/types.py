@@ -2,7 +2,7 @@
 
     from cognitoidentity.client.types import IdentityPool
 
-Generated with ``_model.py`` by ``python -m cognitoidentity.client._codegen``.
+Generated with ``_model.py`` by ``python -m scripts.codegen``; never edit by hand.
 """
 
 from cognitoidentity.client._model import (

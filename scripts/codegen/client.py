@@ -1,31 +1,31 @@
-"""Generate :mod:`cognitoidentity.client._model` from botocore's model of Cognito Identity.
-
-The generated module holds the client's wire types and its operations: a ``Literal`` alias per enum,
-a ``TypedDict`` per structure the client sends or receives, an exception class per modelled error,
-and one typed method per operation whose docstring is the model's documentation with the HTML
-stripped. Run it again when botocore's model changes, then ``ruff format`` the output; never edit the
-output by hand::
-
-    python -m cognitoidentity.client._codegen
-    ruff format src/cognitoidentity/client/_model.py src/cognitoidentity/client/types.py
-
-It runs only at development time; the client never imports it.
+"""The client's generated code: ``client/_model.py`` (its wire types and its operations: a
+``Literal`` alias per enum, a ``TypedDict`` per structure the client sends or receives, an exception
+class per modelled error, and one typed method per operation whose docstring is the model's
+documentation with the HTML stripped) and ``client/types.py`` (the public re-export of the types).
 """
 
 from __future__ import annotations
 
-import sys
 import textwrap
 from collections.abc import Iterable
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import Any
 
-import botocore.session
 from botocore import xform_name
 
+from scripts.codegen.common import (
+    PACKAGE,
+    enum_alias,
+    is_enum,
+    module_head,
+    python_type,
+    reachable,
+    typed_dict_fields,
+)
+
 SERVICE = "cognito-identity"
-OUTPUT = Path(__file__).resolve().parent / "_model.py"  # and types.py beside it
+MODEL_TARGET = PACKAGE / "client" / "_model.py"
+TYPES_TARGET = PACKAGE / "client" / "types.py"
 API_REFERENCE = "https://docs.aws.amazon.com/cognitoidentity/latest/APIReference/API_{}.html"
 WIDTH = 100
 
@@ -55,18 +55,6 @@ FRONT_END_ERRORS = (
 
 #: Typographic characters of the model's prose, as ASCII (ruff flags them as ambiguous).
 ASCII = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " "})
-
-SCALARS = {
-    "string": "str",
-    "integer": "int",
-    "long": "int",
-    "boolean": "bool",
-    "timestamp": "datetime",
-    "blob": "bytes",
-    "double": "float",
-    "float": "float",
-}
-
 
 # -- documentation: the model's HTML as plain text -----------------------------------------------
 
@@ -168,59 +156,25 @@ def one_line(html: str) -> str:
 
 
 class Generator:
-    def __init__(self, model: dict[str, Any]) -> None:
+    def __init__(self, model: dict[str, Any], botocore_version: str) -> None:
         self.model = model
+        self.botocore_version = botocore_version
         self.shapes: dict[str, Any] = model["shapes"]
         self.operations: dict[str, Any] = model["operations"]
 
     def type_of(self, name: str, *, top_input: bool = False) -> str:
-        """The Python type of shape ``name``; ``top_input`` for a method's own parameters, which
-        accept any sequence or mapping."""
-        shape = self.shapes[name]
-        kind = shape["type"]
-        if kind == "string" and "enum" in shape:
-            return name
-        if kind in SCALARS:
-            return SCALARS[kind]
-        if kind == "list":
-            member = self.type_of(shape["member"]["shape"])
-            return f"Sequence[{member}]" if top_input else f"list[{member}]"
-        if kind == "map":
-            key = self.type_of(shape["key"]["shape"])
-            value = self.type_of(shape["value"]["shape"])
-            return f"Mapping[{key}, {value}]" if top_input else f"dict[{key}, {value}]"
-        if kind == "structure":
-            return name
-        raise ValueError(f"unsupported shape type {kind} for {name}")
-
-    def referenced(self, name: str, seen: set[str]) -> None:
-        """Add every structure and enum reachable from shape ``name`` to ``seen``."""
-        shape = self.shapes[name]
-        kind = shape["type"]
-        if name in seen:
-            return
-        if kind == "structure" or "enum" in shape:
-            seen.add(name)
-        if kind == "structure":
-            for member in shape["members"].values():
-                self.referenced(member["shape"], seen)
-        elif kind == "list":
-            self.referenced(shape["member"]["shape"], seen)
-        elif kind == "map":
-            self.referenced(shape["key"]["shape"], seen)
-            self.referenced(shape["value"]["shape"], seen)
+        return python_type(self.shapes, name, top_input=top_input)
 
     def type_names(self) -> tuple[list[str], list[str]]:
         """The enums and the structures to generate: everything an operation returns, and every
         structure or enum nested in an operation's input (the inputs themselves become keyword
         parameters)."""
-        seen: set[str] = set()
+        roots: list[str] = []
         for op in self.operations.values():
-            if "output" in op:
-                self.referenced(op["output"]["shape"], seen)
-            for member in self.shapes[op["input"]["shape"]]["members"].values():
-                self.referenced(member["shape"], seen)
-        enums = sorted(n for n in seen if self.shapes[n]["type"] == "string")
+            roots += [op["output"]["shape"]] if "output" in op else []
+            roots += [m["shape"] for m in self.shapes[op["input"]["shape"]]["members"].values()]
+        seen = reachable(self.shapes, roots)
+        enums = sorted(n for n in seen if is_enum(self.shapes[n]))
         structures = sorted(
             n
             for n in seen
@@ -245,10 +199,6 @@ class Generator:
             body.append(indent + '"""')
         return body
 
-    def render_enum(self, name: str) -> list[str]:
-        values = ", ".join(f'"{v}"' for v in self.shapes[name]["enum"])
-        return [f"{name} = Literal[{values}]"]
-
     def render_structure(self, name: str) -> list[str]:
         shape = self.shapes[name]
         required = set(shape.get("required", []))
@@ -259,10 +209,7 @@ class Generator:
             keys.append(f"- ``{member}``{' (required)' if member in required else ''}: {text}")
         lines = [f"class {name}(TypedDict, total=False):"]
         lines += self.docstring([*doc, "Keys:", *keys] if keys else doc, "    ")
-        for member, spec in shape["members"].items():
-            kind = self.type_of(spec["shape"])
-            lines.append(f"    {member}: {f'Required[{kind}]' if member in required else kind}")
-        return lines
+        return lines + typed_dict_fields(self.shapes, name)
 
     def render_error(self, name: str) -> list[str]:
         shape = self.shapes[name]
@@ -385,13 +332,9 @@ class Generator:
         enums, structures = self.type_names()
         errors = self.errors()
         version = self.model["metadata"]["apiVersion"]
+        summary = f"Wire types and operations of Amazon Cognito Identity ({version})."
         out = [
-            f'"""Wire types and operations of Amazon Cognito Identity ({version}), generated from',
-            "botocore's model by ``python -m cognitoidentity.client._codegen``; never edit by hand.",
-            '"""',
-            "",
-            "from __future__ import annotations",
-            "",
+            *module_head(summary, self.model, self.botocore_version),
             "from collections.abc import Mapping, Sequence",
             "from datetime import datetime",
             "from typing import Any, Literal, Required, TypedDict, cast, overload",
@@ -411,7 +354,7 @@ class Generator:
             "",
         ]
         for name in enums:
-            out += self.render_enum(name)
+            out.append(enum_alias(self.shapes, name))
         out += ["", ""]
         for name in structures:
             out += [*self.render_structure(name), "", ""]
@@ -459,7 +402,7 @@ class Generator:
             "",
             "    from cognitoidentity.client.types import IdentityPool",
             "",
-            "Generated with ``_model.py`` by ``python -m cognitoidentity.client._codegen``.",
+            "Generated with ``_model.py`` by ``python -m scripts.codegen``; never edit by hand.",
             '"""',
             "",
             "from cognitoidentity.client._model import (",
@@ -471,18 +414,3 @@ class Generator:
             "]",
         ]
         return "\n".join(out) + "\n"
-
-
-def main(argv: list[str]) -> int:
-    session = botocore.session.get_session()
-    model = session.get_component("data_loader").load_service_model(SERVICE, "service-2")
-    generator = Generator(model)
-    target = Path(argv[1]) if len(argv) > 1 else OUTPUT.parent
-    for name, text in (("_model.py", generator.render()), ("types.py", generator.render_types())):
-        (target / name).write_text(text)
-        print(f"wrote {target / name}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main(sys.argv))
