@@ -3,7 +3,6 @@ request and we parse it; we serialize a response (or an error) and botocore pars
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -36,12 +35,11 @@ from cognitoidentity.server.protocol.json_rpc import load_service_model
 from cognitoidentity.server.protocol.query import (
     FORM_CONTENT_TYPE,
     QueryProtocol,
-    QueryService,
     _Reader,
     _tree,
     form_fields,
 )
-from cognitoidentity.server.sigv4 import HttpRequest, SigV4Verifier
+from cognitoidentity.server.sigv4 import HttpRequest
 
 MODEL = load_service_model("sts")
 PROTOCOL = QueryProtocol(MODEL)
@@ -425,45 +423,3 @@ def test_reader_reads_booleans_case_insensitively_and_refuses_others() -> None:
         "Value 'yes' at 'enabled' failed to satisfy constraint: Member must be a valid Boolean",
         "Value 'never' at 'when' failed to satisfy constraint: Member must be a valid Date",
     ]
-
-
-class _Unsigned:
-    async def __call__(self, access_key_id: str, session_token: str | None) -> None:
-        return None
-
-
-def test_service_answers_errors_in_xml() -> None:
-    verifier = SigV4Verifier(_Unsigned(), service="sts")
-    runtime: Any = None  # no handler runs here
-    service = QueryService(MODEL, verifier, {}, runtime)
-    assert service.handles("GetCallerIdentity") and not service.handles("Nope")
-    unsigned = asyncio.run(
-        service(form_request({"Action": "GetCallerIdentity", "Version": "2011-06-15"}), "r1")
-    )
-    assert unsigned.status == 403
-    assert unsigned.operation == "GetCallerIdentity"
-    assert parse_error(unsigned.status, unsigned.body)["Error"] == {
-        "Type": "Sender",
-        "Code": "MissingAuthenticationToken",
-        "Message": "Request is missing Authentication Token",
-    }
-    unknown = asyncio.run(service(form_request({"Action": "Nope", "Version": "2011-06-15"}), "r2"))
-    assert unknown.status == 400
-    assert parse_error(unknown.status, unknown.body)["Error"]["Code"] == "InvalidAction"
-    # An operation of the model without a handler: a clean 400, never a 500.
-    missing = asyncio.run(
-        service(
-            form_request(
-                {
-                    "Action": "AssumeRoleWithWebIdentity",
-                    "Version": "2011-06-15",
-                    "RoleArn": "arn:aws:iam::123456789012:role/R",
-                    "RoleSessionName": "s1",
-                    "WebIdentityToken": "token",
-                }
-            ),
-            "r3",
-        )
-    )
-    assert missing.status == 400
-    assert parse_error(missing.status, missing.body)["Error"]["Code"] == "UnsupportedOperation"

@@ -1,16 +1,21 @@
-"""The ASGI application. The request path, in order:
+"""The ASGI application: the one request pipeline, the same for every service and protocol.
 
 1. request id (``x-amzn-RequestId`` on every answer);
 2. CORS: preflight answered here, allow/expose headers on every answer;
-3. route by method, path and ``X-Amz-Target``: the Cognito Identity JSON 1.1 API on ``POST /``;
-   form posts with an ``Action`` go to a Query endpoint (STS), which answers in XML; ``GET`` pages
-   (``/health``, discovery, JWKS); anything else is a JSON ``UnknownOperationException``;
-4. parse and validate the input against the botocore model;
+3. ``GET`` pages (``/health``, discovery, JWKS);
+4. route: the first service (:mod:`.services`) whose wire protocol takes the request (JSON 1.1:
+   ``POST`` with ``X-Amz-Target``; Query: an ``Action`` in the form or the query string) names the
+   operation;
 5. authenticate: SigV4 for signed operations, optional for the public ones;
-6. authorize (:mod:`.authorization`, the one point for every protocol);
-7. the operation (a typed coroutine that never sees HTTP);
-8. serialize the output, or the error (one place; a traceback never reaches the wire);
-9. one access-log line: request id, operation, status, duration.
+6. parse and validate the input against the service's model;
+7. authorize (:mod:`.authorization`, the one point for every protocol);
+8. the operation (a typed coroutine that never sees HTTP);
+9. encode the output, or the error, in the service's protocol: every exception becomes an answer
+   here, an unexpected one a 500 with no detail (a traceback never reaches the wire);
+10. one access-log line: request id, operation, status, duration.
+
+Authentication comes before parsing, as at AWS: an unauthenticated caller learns nothing about the
+parameters it sent.
 """
 
 from __future__ import annotations
@@ -33,9 +38,9 @@ from cognitoidentity.server.errors import (
     quote,
 )
 from cognitoidentity.server.ids import RandomUuids
-from cognitoidentity.server.operations import COGNITO_IDENTITY, Handler
-from cognitoidentity.server.protocol.forms import form_fields
-from cognitoidentity.server.protocol.json_rpc import CONTENT_TYPE, JsonProtocol, load_service_model
+from cognitoidentity.server.protocol.base import Answer, Call
+from cognitoidentity.server.protocol.json_rpc import CONTENT_TYPE, JsonProtocol
+from cognitoidentity.server.services import Service
 from cognitoidentity.server.sigv4 import HttpRequest, SigV4Verifier
 from cognitoidentity.server.store import StoreBusy
 
@@ -71,30 +76,14 @@ class PageHandler(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class QueryResult:
-    status: int
-    headers: list[tuple[bytes, bytes]]
-    body: bytes
-    operation: str
-
-
-class QueryEndpoint(Protocol):
-    """An AWS Query-protocol service (``Action=...`` form posts, XML answers) such as STS. It parses,
-    authenticates and encodes its own errors, since those are XML."""
-
-    def handles(self, action: str) -> bool: ...
-
-    async def __call__(self, request: HttpRequest, request_id: str) -> QueryResult: ...
-
-
-@dataclass(frozen=True, slots=True)
 class Mounted:
     """Everything a started server answers with; built on the server's event loop."""
 
     runtime: Runtime
-    verifier: SigV4Verifier
+    services: Sequence[Service]
+    """The AWS services, in the order they are tried (see :mod:`.services`); the first one's
+    protocol words the errors of requests that reach no service."""
     pages: Mapping[str, PageHandler] = field(default_factory=dict)
-    query: Sequence[QueryEndpoint] = ()
 
 
 class Application:
@@ -109,8 +98,6 @@ class Application:
         self._mount = mount
         self._unmount = unmount
         self.mounted: Mounted | None = None
-        self.cognito = JsonProtocol(load_service_model("cognito-identity"))
-        self.handlers: dict[str, Handler] = dict(COGNITO_IDENTITY)
         self._request_ids = RandomUuids()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -140,14 +127,20 @@ class Application:
         started = time.perf_counter()
         request_id = self._request_ids()
         method: str = scope["method"]
-        operation = "-"
         if method == "OPTIONS":
             status = await _respond(send, 200, request_id, PREFLIGHT_HEADERS, b"", None)
             _log(request_id, "preflight", status, started)
             return
-        headers = _headers(scope)
+        mounted = self.mounted
+        if mounted is None:
+            status, headers, body = JsonProtocol.encode_error(NOT_STARTED)
+            await _respond(send, status, request_id, [*CORS_HEADERS, *headers], body, CONTENT_TYPE)
+            _log(request_id, "-", status, started)
+            return
+        operation = "-"
+        # Until a service is chosen, errors are worded by the first one (JSON 1.1).
+        protocol = mounted.services[0].protocol
         try:
-            mounted = self._require_mounted()
             body = await _read_body(receive, mounted.runtime.settings.max_body_bytes)
             path: str = scope["path"]
             page = (
@@ -159,75 +152,97 @@ class Application:
                 status = await _respond(send, 200, request_id, CORS_HEADERS, payload, content_type)
                 _log(request_id, operation, status, started)
                 return
-            target = headers.get("x-amz-target")
-            # Query services take form posts, and GETs with the parameters in the query string
-            # (a presigned GetCallerIdentity, as Vault and the EKS authenticator send).
-            if method in ("POST", "GET") and target is None:
-                request = _request(scope, headers, body)
-                endpoint = _query_endpoint(mounted.query, request)
-                if endpoint is not None:
-                    result = await endpoint(request, request_id)
-                    operation = result.operation
-                    status = await _respond(
-                        send,
-                        result.status,
-                        request_id,
-                        [*CORS_HEADERS, *result.headers],
-                        result.body,
-                        b"text/xml",
-                    )
-                    _log(request_id, operation, status, started)
-                    return
-            if method != "POST" or target is None:
+            request = _request(scope, body)
+            routed = _route(mounted.services, request)
+            if routed is None:
                 raise UnknownOperationException(
                     f"No operation at {quote(method)} {quote(path)}"
                     + ("" if method != "POST" else " without an X-Amz-Target header")
                 )
-            op = self.cognito.route(target)
+            service, call = routed
+            protocol = service.protocol
+            op = call.operation
             operation = op.name
-            params = self.cognito.parse(op, body)
-            caller = None
-            query: bytes = scope.get("query_string", b"")
-            # Most public calls carry no signature at all: no request for SigV4 to look at. (A
-            # query that may spell X-Amz-Algorithm percent-encoded goes to is_signed too.)
-            if (
-                op.signed
-                or "authorization" in headers
-                or b"X-Amz-Algorithm" in query
-                or b"%" in query
-            ):
-                request = _request(scope, headers, body)
-                if op.signed or SigV4Verifier.is_signed(request):
-                    caller = await mounted.verifier.verify(request)
-            authorize(caller, op.service, op.name, not op.signed, params)
-            handler = self.handlers.get(op.name)
-            if handler is None:
-                raise UnsupportedOperationException(
-                    f"{op.name} is not implemented by this server yet."
-                )
-            ctx = RequestContext(mounted.runtime, request_id, op.name, caller)
-            result_value = await handler(ctx, params)
-            payload = self.cognito.encode(op, result_value)
-            status = await _respond(send, 200, request_id, CORS_HEADERS, payload, CONTENT_TYPE)
-        except ServiceError as error:
-            status = await self._error(send, request_id, error)
-        except StoreBusy as busy:
-            status = await self._error(send, request_id, busy_error(request_id, operation, busy))
-        except Exception:
-            error_log.exception("request %s (%s) failed", request_id, operation)
-            status = await self._error(
-                send, request_id, InternalFailure("An internal error occurred.")
+            answer = protocol.answer(
+                op, await _call(mounted.runtime, service, call, request, request_id), request_id
             )
-        _log(request_id, operation, status, started)
+        except Misrouted as misrouted:
+            answer = misrouted.service.protocol.answer_error(misrouted.error, request_id)
+        except ServiceError as error:
+            answer = protocol.answer_error(error, request_id)
+        except StoreBusy as busy:
+            answer = protocol.answer_error(busy_error(request_id, operation, busy), request_id)
+        except Exception:
+            # The one place an unexpected exception becomes an answer: a 500 with no detail.
+            error_log.exception("request %s (%s) failed", request_id, operation)
+            answer = protocol.answer_error(INTERNAL_ERROR, request_id)
+        await _respond_answer(send, request_id, answer)
+        _log(request_id, operation, answer.status, started)
 
-    def _require_mounted(self) -> Mounted:
-        if self.mounted is None:
-            raise InternalFailure("The server is not started.")
-        return self.mounted
 
-    async def _error(self, send: Send, request_id: str, error: ServiceError) -> int:
-        status, extra, body = self.cognito.encode_error(error)
-        return await _respond(send, status, request_id, [*CORS_HEADERS, *extra], body, CONTENT_TYPE)
+INTERNAL_ERROR = InternalFailure("An internal error occurred.")
+
+
+class Misrouted(Exception):
+    """A request in some service's protocol that names none of its operations: that service's
+    error, to be worded in its protocol."""
+
+    def __init__(self, service: Service, error: ServiceError) -> None:
+        super().__init__(error.message)
+        self.service = service
+        self.error = error
+
+
+NOT_STARTED = InternalFailure("The server is not started.")
+
+
+def _route(services: Sequence[Service], request: HttpRequest) -> tuple[Service, Call] | None:
+    """The service whose protocol routes ``request``, and the call; None when no protocol takes
+    it. A request in a protocol that names no operation of any service raises the first such
+    service's error (as :class:`Misrouted`, to be worded in its protocol)."""
+    unknown: Misrouted | None = None
+    for service in services:
+        try:
+            call = service.protocol.route_request(request)
+        except UnknownOperationException as error:
+            unknown = unknown or Misrouted(service, error)
+            continue
+        if call is not None:
+            return service, call
+    if unknown is not None:
+        raise unknown
+    return None
+
+
+async def _call(
+    runtime: Runtime, service: Service, call: Call, request: HttpRequest, request_id: str
+) -> Any:
+    """Authenticate, parse, authorize and run one call, in that order for every protocol: a
+    caller that is not authenticated learns nothing about the parameters it sent, and a denial
+    names the resource the parameters name."""
+    op = call.operation
+    caller = None
+    if op.signed or _may_be_signed(request):
+        caller = await service.verifier.verify(request)
+    params = service.protocol.parse_call(call)
+    authorize(caller, op.service, op.name, not op.signed, params)
+    handler = service.handlers.get(op.name)
+    if handler is None:
+        raise UnsupportedOperationException(f"{op.name} is not implemented by this server yet.")
+    return await handler(RequestContext(runtime, request_id, op.name, caller), params)
+
+
+def _may_be_signed(request: HttpRequest) -> bool:
+    # Most public calls carry no signature at all: a look at two places rules it out cheaply. (A
+    # query that may spell X-Amz-Algorithm percent-encoded goes to is_signed too.)
+    query = request.query_string
+    if (
+        "authorization" not in request.headers
+        and "X-Amz-Algorithm" not in query
+        and "%" not in query
+    ):
+        return False
+    return SigV4Verifier.is_signed(request)
 
 
 def busy_error(request_id: str, operation: str, busy: StoreBusy) -> TooManyRequestsError:
@@ -244,25 +259,12 @@ async def _health() -> tuple[bytes, str]:
 _PAGES_BUILTIN: dict[str, PageHandler] = {"/health": _health}
 
 
-def _query_endpoint(
-    endpoints: Sequence[QueryEndpoint], request: HttpRequest
-) -> QueryEndpoint | None:
-    """The Query service that takes this request's ``Action``, if any."""
-    if not endpoints:
-        return None
-    action = form_fields(request).get("Action")
-    if not action:
-        return None
-    # An Action no endpoint knows goes to the first one, which answers InvalidAction in XML.
-    return next((e for e in endpoints if e.handles(action)), endpoints[0])
-
-
-def _request(scope: Scope, headers: dict[str, str], body: bytes) -> HttpRequest:
+def _request(scope: Scope, body: bytes) -> HttpRequest:
     return HttpRequest(
         scope["method"],
         _raw_path(scope),
         scope.get("query_string", b"").decode("latin-1"),
-        headers,
+        _headers(scope),
         body,
     )
 
@@ -322,6 +324,17 @@ async def _respond(
     await send({"type": "http.response.start", "status": status, "headers": out})
     await send({"type": "http.response.body", "body": body})
     return status
+
+
+async def _respond_answer(send: Send, request_id: str, answer: Answer) -> None:
+    await _respond(
+        send,
+        answer.status,
+        request_id,
+        [*CORS_HEADERS, *answer.headers],
+        answer.body,
+        answer.content_type,
+    )
 
 
 def _log(request_id: str, operation: str, status: int, started: float) -> None:

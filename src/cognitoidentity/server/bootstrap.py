@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import orjson
@@ -22,9 +21,7 @@ from cognitoidentity.server.crypto import load_master_key
 from cognitoidentity.server.iam_directory import StoreProviderDirectory
 from cognitoidentity.server.logins.base import ProviderDirectory
 from cognitoidentity.server.logins.dispatch import LoginVerifier
-from cognitoidentity.server.operations.sts import STS
-from cognitoidentity.server.protocol.json_rpc import load_service_model
-from cognitoidentity.server.protocol.query import LazyQueryEndpoint, QueryHandler, QueryService
+from cognitoidentity.server.services import build_services
 from cognitoidentity.server.settings import Settings
 from cognitoidentity.server.sigv4 import SigV4Verifier
 from cognitoidentity.server.store import open_store
@@ -42,8 +39,6 @@ from cognitoidentity.server.tokens import (
 log = logging.getLogger("cognitoidentity")
 
 SIGNING_NAME = "cognito-identity"
-STS_SIGNING_NAME = "sts"
-IAM_SIGNING_NAME = "iam"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +81,7 @@ async def start(settings: Settings, *, bootstrap: bool = True) -> Started:
 
 def provider_directory(store: Store) -> ProviderDirectory:
     """Where login verification finds the IAM OIDC and SAML providers pools name: the store, where
-    the IAM endpoint (:func:`iam_service`) keeps them."""
+    the IAM endpoint (:mod:`.operations.iam`) keeps them."""
     return StoreProviderDirectory(store)
 
 
@@ -103,42 +98,12 @@ def verifier_for(started: Started, service: str = SIGNING_NAME) -> SigV4Verifier
     return SigV4Verifier(resolver, service=service, clock=started.runtime.clock)
 
 
-def sts_service(started: Started) -> QueryService:
-    """The STS Query endpoint (signing name ``sts``)."""
-    return QueryService(
-        load_service_model("sts"),
-        verifier_for(started, STS_SIGNING_NAME),
-        STS,
-        started.runtime,
-    )
-
-
-def _iam_handlers() -> Mapping[str, QueryHandler]:
-    from cognitoidentity.server.operations.iam import IAM
-
-    return IAM
-
-
-def iam_service(started: Started) -> QueryService:
-    """The IAM Query endpoint (signing name ``iam``, any region: IAM is global), for the identity
-    providers that identity pools name by ARN."""
-    return QueryService(
-        load_service_model("iam"),
-        verifier_for(started, IAM_SIGNING_NAME),
-        _iam_handlers(),
-        started.runtime,
-    )
-
-
 def mount(started: Started) -> Mounted:
     """What the HTTP application serves, from a started runtime."""
     return Mounted(
         runtime=started.runtime,
-        verifier=verifier_for(started),
+        services=build_services(lambda signing_name: verifier_for(started, signing_name)),
         pages=openid_pages(started.runtime.tokens),
-        # IAM's model and generated types are large: loaded when the first form post that STS does
-        # not take arrives, not at every start.
-        query=[sts_service(started), LazyQueryEndpoint(lambda: iam_service(started))],
     )
 
 

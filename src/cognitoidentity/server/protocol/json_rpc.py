@@ -1,15 +1,15 @@
 """The AWS JSON 1.1 protocol, driven by a botocore service model: routing on ``X-Amz-Target``,
-request parsing, response and error encoding. It knows no particular service."""
+request parsing, response and error encoding. It knows no particular service, and nothing of the
+pipeline that calls it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from botocore.model import OperationModel, ServiceModel
-from botocore.session import get_session
+from botocore.model import ServiceModel
 
+from cognitoidentity import _models
 from cognitoidentity.server.errors import (
     SerializationException,
     ServiceError,
@@ -17,38 +17,48 @@ from cognitoidentity.server.errors import (
     quote,
 )
 from cognitoidentity.server.protocol import shapes
+from cognitoidentity.server.protocol.base import Answer, Call, Operation, operations_of
+from cognitoidentity.server.sigv4 import HttpRequest
+
+__all__ = ["CONTENT_TYPE", "JsonProtocol", "Operation", "load_service_model"]
 
 CONTENT_TYPE = "application/x-amz-json-1.1"
+CONTENT_TYPE_BYTES = CONTENT_TYPE.encode()
 MAX_HEADER_MESSAGE = 1024
 """The longest ``x-amzn-ErrorMessage`` header value; the body carries the whole message."""
 
 
 def load_service_model(name: str) -> ServiceModel:
-    """The botocore model of ``name`` (e.g. ``"cognito-identity"``)."""
-    return get_session().get_service_model(name)
-
-
-@dataclass(frozen=True, slots=True)
-class Operation:
-    name: str
-    model: OperationModel
-    signed: bool
-    """False for operations the model marks ``authtype: none`` (they accept signed calls too)."""
-    service: str = ""
-    """The service's signing name, the prefix of its IAM actions (``cognito-identity``, ``sts``)."""
+    """The vendored botocore model of ``name`` (e.g. ``"cognito-identity"``), never the installed
+    botocore's: the generated types in ``server/api`` come from the same file."""
+    return ServiceModel(_models.load(name), service_name=name)
 
 
 class JsonProtocol:
+    """The wire protocol (:class:`~.base.WireProtocol`) of one JSON 1.1 service: a ``POST`` whose
+    ``X-Amz-Target`` is ``<targetPrefix>.<Operation>``."""
+
     def __init__(self, model: ServiceModel) -> None:
         self.model = model
         self.target_prefix: str = model.metadata["targetPrefix"]
-        self.operations: dict[str, Operation] = {}
-        for name in model.operation_names:
-            op = model.operation_model(name)
-            unsigned = op.auth_type == "none" or "smithy.api#noAuth" in (op.auth or [])
-            self.operations[name] = Operation(
-                name, op, signed=not unsigned, service=model.signing_name
-            )
+        self.operations = operations_of(model)
+
+    def route_request(self, request: HttpRequest) -> Call | None:
+        target = request.headers.get("x-amz-target")
+        if target is None or request.method != "POST":
+            return None
+        return Call(self.route(target), request.body)
+
+    def parse_call(self, call: Call) -> dict[str, Any]:
+        body: bytes = call.raw
+        return self.parse(call.operation, body)
+
+    def answer(self, op: Operation, result: Any, request_id: str) -> Answer:
+        return Answer(200, [], self.encode(op, result), CONTENT_TYPE_BYTES)
+
+    def answer_error(self, error: ServiceError, request_id: str) -> Answer:
+        status, headers, body = self.encode_error(error)
+        return Answer(status, headers, body, CONTENT_TYPE_BYTES)
 
     def route(self, target: str | None) -> Operation:
         """The operation named by ``X-Amz-Target: <prefix>.<Operation>``."""

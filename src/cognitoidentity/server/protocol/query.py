@@ -1,5 +1,6 @@
-"""The AWS Query protocol, driven by a botocore service model (STS now, IAM later): form-encoded
-``Action=...&Version=...`` requests in, XML out. It knows no particular service.
+"""The AWS Query protocol, driven by a botocore service model (STS, IAM): form-encoded
+``Action=...&Version=...`` requests in, XML out. It knows no particular service, and nothing of
+the pipeline that calls it.
 
 Requests are what botocore's ``QuerySerializer`` sends, ``application/x-www-form-urlencoded`` in
 the body (or the query string): scalars as ``Name=value``; structures as ``Name.Member=...``; lists
@@ -36,18 +37,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
 from xml.sax.saxutils import escape
 
 from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Shape, StructureShape
 
-from cognitoidentity.server.app import QueryResult, busy_error
-from cognitoidentity.server.authorization import authorize
-from cognitoidentity.server.context import RequestContext, Runtime
 from cognitoidentity.server.errors import (
     AccessDeniedException,
     ExpiredTokenException,
@@ -65,24 +62,19 @@ from cognitoidentity.server.errors import (
     quote,
 )
 from cognitoidentity.server.protocol import shapes
+from cognitoidentity.server.protocol.base import Answer, Call, Operation, operations_of
 from cognitoidentity.server.protocol.forms import FORM_CONTENT_TYPE, form_fields
-from cognitoidentity.server.protocol.json_rpc import Operation
-from cognitoidentity.server.sigv4 import HttpRequest, SigV4Verifier
-from cognitoidentity.server.store import StoreBusy
+from cognitoidentity.server.sigv4 import HttpRequest
 
 __all__ = [
     "FORM_CONTENT_TYPE",
     "NO_VERSION",
     "QUERY_ERROR_CODES",
-    "QueryHandler",
     "QueryProtocol",
-    "QueryService",
     "form_fields",
 ]
 
-error_log = logging.getLogger("cognitoidentity.errors")
-
-QueryHandler = Callable[[RequestContext, Any], Awaitable[Any]]
+XML_CONTENT_TYPE: Final = b"text/xml"
 NO_VERSION: Final = "NO_VERSION_SPECIFIED"
 
 QUERY_ERROR_CODES: Final[dict[type[ServiceError], tuple[str, int]]] = {
@@ -275,19 +267,35 @@ def _text(value: str) -> str:
 
 
 class QueryProtocol:
-    """Routing, parsing and XML encoding for one Query service model."""
+    """Routing, parsing and XML encoding for one Query service model: the wire protocol
+    (:class:`~.base.WireProtocol`) of a form post or GET whose parameters name an ``Action``."""
 
     def __init__(self, model: ServiceModel) -> None:
         self.model = model
         self.version: str = model.api_version
         self.namespace: str = model.metadata.get("xmlNamespace", "")
-        self.operations: dict[str, Operation] = {}
-        for name in model.operation_names:
-            op = model.operation_model(name)
-            unsigned = op.auth_type == "none" or "smithy.api#noAuth" in (op.auth or [])
-            self.operations[name] = Operation(
-                name, op, signed=not unsigned, service=model.signing_name
-            )
+        self.operations = operations_of(model)
+
+    def route_request(self, request: HttpRequest) -> Call | None:
+        # GETs with the parameters in the query string are Query calls too: a presigned
+        # GetCallerIdentity, as Vault and the EKS authenticator send it.
+        if request.method not in ("POST", "GET") or "x-amz-target" in request.headers:
+            return None
+        fields = form_fields(request)
+        if not fields.get("Action"):
+            return None
+        return Call(self.route(fields), fields)
+
+    def parse_call(self, call: Call) -> dict[str, Any]:
+        fields: Mapping[str, str] = call.raw
+        return self.parse(call.operation, fields)
+
+    def answer(self, op: Operation, result: Any, request_id: str) -> Answer:
+        return Answer(200, [], self.encode(op, result, request_id), XML_CONTENT_TYPE)
+
+    def answer_error(self, error: ServiceError, request_id: str) -> Answer:
+        status, body = self.encode_error(error, request_id)
+        return Answer(status, [], body, XML_CONTENT_TYPE)
 
     def route(self, fields: Mapping[str, str]) -> Operation:
         """The operation named by ``Action`` for this model's ``Version``."""
@@ -411,79 +419,3 @@ def _scalar_text(kind: str, value: Any) -> str:
         raw = value.encode() if isinstance(value, str) else bytes(value)
         return base64.b64encode(raw).decode()
     return _text(str(value))
-
-
-class QueryService:
-    """A Query service mounted on the application (app.py's ``QueryEndpoint``): routes on
-    ``Action``, authenticates (SigV4 for operations the model signs; the ``noAuth`` ones such as
-    ``AssumeRoleWithWebIdentity`` accept signed or unsigned calls), validates, runs the handler
-    and answers in XML, errors included.
-
-    Authentication comes before validation, as at AWS: an unauthenticated caller learns nothing
-    about the parameters it sent."""
-
-    def __init__(
-        self,
-        model: ServiceModel,
-        verifier: SigV4Verifier,
-        handlers: Mapping[str, QueryHandler],
-        runtime: Runtime,
-    ) -> None:
-        self.protocol = QueryProtocol(model)
-        self._verifier = verifier
-        self._handlers = dict(handlers)
-        self._runtime = runtime
-
-    def handles(self, action: str) -> bool:
-        return action in self.protocol.operations
-
-    async def __call__(self, request: HttpRequest, request_id: str) -> QueryResult:
-        operation = "-"
-        try:
-            fields = form_fields(request)
-            operation = fields.get("Action") or "-"
-            op = self.protocol.route(fields)
-            caller = None
-            if op.signed or SigV4Verifier.is_signed(request):
-                caller = await self._verifier.verify(request)
-            params = self.protocol.parse(op, fields)
-            authorize(caller, op.service, op.name, not op.signed, params)
-            handler = self._handlers.get(op.name)
-            if handler is None:
-                raise UnsupportedOperationException(
-                    f"{op.name} is not implemented by this server yet."
-                )
-            ctx = RequestContext(self._runtime, request_id, op.name, caller)
-            result = await handler(ctx, params)
-            return QueryResult(200, [], self.protocol.encode(op, result, request_id), op.name)
-        except ServiceError as error:
-            status, body = self.protocol.encode_error(error, request_id)
-        except StoreBusy as busy:
-            refused = busy_error(request_id, operation, busy)
-            status, body = self.protocol.encode_error(refused, request_id)
-        except Exception:
-            error_log.exception("request %s (%s) failed", request_id, operation)
-            status, body = self.protocol.encode_error(
-                InternalFailure("An internal error occurred."), request_id
-            )
-        return QueryResult(status, [], body, operation)
-
-
-class LazyQueryEndpoint:
-    """A Query endpoint built on first use (app.py's ``QueryEndpoint``), for services whose model
-    is costly to load and rarely called."""
-
-    def __init__(self, build: Callable[[], QueryService]) -> None:
-        self._build = build
-        self._service: QueryService | None = None
-
-    def _get(self) -> QueryService:
-        if self._service is None:
-            self._service = self._build()
-        return self._service
-
-    def handles(self, action: str) -> bool:
-        return self._get().handles(action)
-
-    async def __call__(self, request: HttpRequest, request_id: str) -> QueryResult:
-        return await self._get()(request, request_id)
