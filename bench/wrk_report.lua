@@ -1,11 +1,11 @@
--- Hooks shared by every scenario. bench/run.py writes one script per scenario: a few lines that set
+-- Hooks shared by every scenario. bench/load.py writes one script per scenario: a few lines that set
 -- wrk.method, wrk.path, wrk.headers and wrk.body, followed by this file.
 --
 -- wrk itself counts only statuses >= 400 as errors; response() counts every answer outside 2xx and
 -- keeps the first such body as a sample. done() runs in wrk's main Lua state, after the run: it
 -- collects the per-thread counters (thread:get) and prints exactly one line,
 --   WRK_JSON {...}
--- which bench/run.py parses. Durations and latencies are in microseconds.
+-- which bench/load.py parses. Durations and latencies are in microseconds.
 
 local threads = {}
 

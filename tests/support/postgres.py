@@ -80,12 +80,20 @@ def url_with_search_path(url: str, schema: str) -> str:
 def temporary_schema() -> Iterator[str]:
     """Create schema ``t_<random hex>`` in :data:`BASE_URL`'s database, yield a URL whose
     ``search_path`` is that schema, and drop it (CASCADE) afterwards."""
-    schema = f"t_{secrets.token_hex(8)}"
-    with psycopg.connect(BASE_URL, autocommit=True, connect_timeout=CONNECT_TIMEOUT) as conn:
+    with schema_in(BASE_URL, "t") as url:
+        yield url
+
+
+@contextmanager
+def schema_in(base_url: str, prefix: str) -> Iterator[str]:
+    """:func:`temporary_schema` in ``base_url``'s database, named ``<prefix>_<random hex>`` (the
+    benchmark's throwaway schemas, in the database its ``--postgres-url`` names)."""
+    schema = f"{prefix}_{secrets.token_hex(8)}"
+    with psycopg.connect(base_url, autocommit=True, connect_timeout=CONNECT_TIMEOUT) as conn:
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
     try:
-        yield url_with_search_path(BASE_URL, schema)
+        yield url_with_search_path(base_url, schema)
     finally:
-        with psycopg.connect(BASE_URL, autocommit=True, connect_timeout=CONNECT_TIMEOUT) as conn:
+        with psycopg.connect(base_url, autocommit=True, connect_timeout=CONNECT_TIMEOUT) as conn:
             conn.execute("SET lock_timeout = '30s'")
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
