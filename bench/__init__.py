@@ -15,4 +15,6 @@ figures mean and the targets: bench/README.md. The modules, one concern each:
 - :mod:`bench.references`: the bare rates: store inserts, RS512 signing, RS256 verification.
 - :mod:`bench.profiling`: py-spy runs and their top frames (``--profile``).
 - :mod:`bench.report`: the ratios, the printed table and the results file.
+- :mod:`bench.http_layer`: our HTTP layer against granian, alternating (``python -m
+  bench.http_layer``); :mod:`bench.granian_app`: the application, for granian.
 """

@@ -1,5 +1,6 @@
-"""The cores kept busy during a measured run, from /proc: by the server process, by wrk (this
-process's children), by the database server (PostgreSQL store only) and by everything else."""
+"""The cores kept busy during a measured run, from /proc: by the server process (with its child
+processes: granian serves from a worker process under its own), by wrk (this process's children),
+by the database server (PostgreSQL store only) and by everything else."""
 
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 @dataclass
 class CpuUse:
-    """Cores busy on average during a measured run: the server, wrk, the database server
-    (PostgreSQL store only; every ``postgres`` process), and everything else."""
+    """Cores busy on average during a measured run: the server (its processes), wrk, the database
+    server (PostgreSQL store only; every ``postgres`` process), and everything else."""
 
     server: float
     wrk: float
@@ -40,13 +41,26 @@ def _stat_cpu(fields_after_name: list[str]) -> float:
     return (int(fields_after_name[11]) + int(fields_after_name[12])) / CLOCK_TICKS
 
 
-def process_cpu(pid: int) -> float:
-    """CPU seconds (user + system, all threads) used by process ``pid`` so far."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return _stat_cpu(stat.read().rpartition(")")[2].split())
-    except OSError:
-        return 0.0
+def process_tree_cpu(pid: int) -> float:
+    """CPU seconds used so far by process ``pid`` and its live descendants (all their threads)."""
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        used[int(entry.name)] = _stat_cpu(fields)
+    tree = {pid}
+    grew = True
+    while grew:
+        found = {child for child, parent in parents.items() if parent in tree} - tree
+        tree |= found
+        grew = bool(found)
+    return sum(used.get(p, 0.0) for p in tree)
 
 
 def named_processes_cpu(name: str) -> float:
@@ -78,11 +92,14 @@ def cpu_during(run: Callable[[], T], server_pid: int, database: str | None) -> t
     def db_cpu() -> float:
         return named_processes_cpu(database) if database else 0.0
 
-    busy0, server0, db0, wrk0 = machine_cpu(), process_cpu(server_pid), db_cpu(), children_cpu()
+    def server_cpu() -> float:
+        return process_tree_cpu(server_pid)
+
+    busy0, server0, db0, wrk0 = machine_cpu(), server_cpu(), db_cpu(), children_cpu()
     started = time.perf_counter()
     result = run()
     elapsed = time.perf_counter() - started
-    busy1, server1, db1, wrk1 = machine_cpu(), process_cpu(server_pid), db_cpu(), children_cpu()
+    busy1, server1, db1, wrk1 = machine_cpu(), server_cpu(), db_cpu(), children_cpu()
     server = (server1 - server0) / elapsed
     wrk = (wrk1 - wrk0) / elapsed
     db = (db1 - db0) / elapsed

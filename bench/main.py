@@ -19,12 +19,12 @@ from bench.options import parse_args
 from bench.profiling import PY_SPY_MISSING, find_py_spy
 from bench.references import BareResult, run_references
 from bench.report import RESULTS, ROOT, print_report, ratio_rows, stamp, write_results
-from bench.servers import moto, ours, store_url
+from bench.servers import granian_missing, moto, ours, store_url
 
 
 def main(argv: list[str] | None = None) -> int:
     options = parse_args(argv)
-    missing = wrk_missing()
+    missing = wrk_missing() or (granian_missing() if options.http != "ours" else None)
     if missing:
         print(missing, file=sys.stderr)
         return 2
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         for kind in options.kinds:
             try:
                 with store_url(options.store, options.postgres_url, kind) as url:
-                    server = ours(work, url) if kind == "ours" else moto(work)
+                    server = ours(work, url, options.http) if kind == "ours" else moto(work)
                     try:
                         rows += measure_server(server, options, scripts, login, unavailable, spy)
                     except Exception as exc:

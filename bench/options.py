@@ -6,6 +6,7 @@ import argparse
 from dataclasses import dataclass
 
 from bench.scenarios import SCENARIOS, Scenario, scenario_groups, select
+from bench.servers import HTTP_LAYERS
 
 DESCRIPTION = (
     "Throughput benchmark: our server against moto_server, and against bare reference rates."
@@ -25,6 +26,7 @@ class Options:
     store: str
     postgres_url: str
     only: str | None
+    http: str
     scenarios: str | None
     repeat: int
     insert_seconds: float
@@ -57,6 +59,14 @@ def parse_args(argv: list[str] | None) -> Options:
         help=f"database for --store postgresql ({POSTGRES_URL})",
     )
     parser.add_argument("--only", choices=["ours", "moto"], help="measure one server only")
+    parser.add_argument(
+        "--http",
+        choices=HTTP_LAYERS,
+        default="ours",
+        help="our application's HTTP server: ours (cognitoidentity serve: uvicorn with"
+        " server/http1/) or granian (needs `.venv/bin/pip install granian`; granian-rust: with"
+        " its Rust task implementation) (ours)",
+    )
     parser.add_argument(
         "--scenarios",
         help="comma-separated scenarios or groups; groups: "

@@ -85,6 +85,7 @@ def profile_run(
             "250",
             "--nonblocking",
             "--threads",
+            "--subprocesses",  # granian (--http granian) serves from a worker process
             "--format",
             "raw",
             "--output",

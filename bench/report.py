@@ -153,6 +153,7 @@ def print_report(
         f" {options.duration:g} s per scenario after {options.warmup:g} s warm-up"
         + (f", fastest of {options.repeat} runs" if options.repeat > 1 else "")
         + f"; store {options.store}"
+        + (f"; cognitoidentity served by {options.http}" if options.http != "ours" else "")
     )
     bare_rows = [
         (BARE_REFERENCES[name], bares[name]) for name in BARE_REFERENCES if name in bares
@@ -182,7 +183,7 @@ def print_report(
         print(f"{label:<{width}} {bare.label:<16} {bare.rate:>10,.0f}")
     busiest = max((r.cpu.other for r in rows if r.cpu), default=0.0)
     print(
-        "(srv cpu, other: cores kept busy on average during the run by the server process, and"
+        "(srv cpu, other: cores kept busy on average during the run by the server's processes, and"
         " by everything but the server, wrk"
         + (" and PostgreSQL" if options.store == "postgresql" else "")
         + "; bare rows: one thread of this script, after the servers stopped)"

@@ -1,19 +1,37 @@
 """The servers measured, as processes on free loopback ports: ours is tests/support's
 :class:`~tests.support.server.ServerProcess` (``cognitoidentity serve``, log level warning, on
 SQLite in its data directory or on a PostgreSQL URL) and moto is tests/support's
-:class:`~tests.support.idp.MotoServer`. :class:`Server` is the little the bench asks of either."""
+:class:`~tests.support.idp.MotoServer`. :class:`Server` is the little the bench asks of either.
+
+With ``--http granian``, ours is the same application served by granian instead of uvicorn with
+``server/http1/`` (:class:`GranianProcess`, for the comparison of the HTTP layers:
+``bench.http_layer``); granian is not a project dependency (``.venv/bin/pip install granian``)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from tests.support.idp import MotoServer
 from tests.support.postgres import schema_in
-from tests.support.server import Credentials, ServerProcess
+from tests.support.server import START_TIMEOUT, Credentials, ServerProcess
+
+HTTP_LAYERS = ("ours", "granian", "granian-rust")
+"""How our application is served: ``ours`` is ``cognitoidentity serve`` (uvicorn with
+``server/http1/``); ``granian`` is granian's ASGI interface (one worker, uvloop, asyncio tasks);
+``granian-rust`` the same with granian's Rust task implementation (``--task-impl rust``)."""
+GRANIAN_MISSING = (
+    "--http granian needs granian, which is not installed: `.venv/bin/pip install granian`"
+    " (it is not a project dependency)."
+)
 
 MOTO_CREDENTIALS = Credentials("123456789012", "testing", "testing")
 """What MotoServer's clients sign with; moto checks no signature, but the signed scenarios send it
@@ -22,15 +40,19 @@ one, for the same request shape on both servers."""
 
 @dataclass
 class Server:
-    """A server process; ``kind`` is ``ours`` or ``moto``."""
+    """A server process; ``kind`` is ``ours`` or ``moto``; ``http`` how ours is served (one of
+    :data:`HTTP_LAYERS`)."""
 
     kind: str
     process: ServerProcess | MotoServer
     credentials: Credentials
+    http: str = "ours"
 
     @property
     def label(self) -> str:
-        return "cognitoidentity" if self.kind == "ours" else "moto_server"
+        if self.kind != "ours":
+            return "moto_server"
+        return "cognitoidentity" if self.http == "ours" else f"cognitoidentity on {self.http}"
 
     @property
     def url(self) -> str:
@@ -69,12 +91,93 @@ class Server:
         return "\n".join(text.splitlines()[-lines:])
 
 
-def ours(work: Path, database_url: str | None) -> Server:
-    """Our server; ``database_url`` None: SQLite in its data directory under ``work``."""
-    data_dir = work / "ours-data"
+@dataclass
+class GranianProcess(ServerProcess):
+    """Our application (``bench.granian_app``, built as ``cognitoidentity serve`` builds it) served
+    by granian: ASGI with lifespan, one worker process (a child of granian's own), HTTP/1 only, no
+    WebSocket, uvloop, no access log (granian's default), log level warning like ours."""
+
+    task_impl: str = "asyncio"
+
+    @property
+    def env(self) -> dict[str, str]:
+        # The port in the settings too: the base URL (banner, default token issuer) names it.
+        return {**super().env, "COGNITOIDENTITY_PORT": str(self.port)}
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "granian",
+            "--interface",
+            "asgi",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            "1",
+            "--loop",
+            "uvloop",
+            "--task-impl",
+            self.task_impl,
+            "--http",
+            "1",
+            "--no-ws",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+            "--working-dir",
+            str(Path(__file__).resolve().parent.parent),
+            "bench.granian_app:app",
+        ]
+
+    def start(self) -> GranianProcess:
+        with (self.data_dir / f"server-{self.port}.log").open("a") as log:
+            self.process = subprocess.Popen(
+                self.command(),
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"granian exited: {self.log_text()}")
+            try:
+                if httpx.get(self.url + "/health", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"granian did not start in {START_TIMEOUT}s: {self.log_text()}")
+
+
+def granian_missing() -> str | None:
+    """What to install when granian is missing (None: it is there)."""
+    found = subprocess.run(
+        [sys.executable, "-c", "import granian"], capture_output=True, check=False
+    )
+    return None if found.returncode == 0 else GRANIAN_MISSING
+
+
+def ours(work: Path, database_url: str | None, http: str = "ours") -> Server:
+    """Our server; ``database_url`` None: SQLite in its data directory under ``work``; ``http``:
+    one of :data:`HTTP_LAYERS` (each gets a data directory of its own)."""
+    if http not in HTTP_LAYERS:
+        raise ValueError(f"unknown HTTP layer {http!r}: one of {', '.join(HTTP_LAYERS)}")
+    data_dir = work / ("ours-data" if http == "ours" else f"ours-{http}-data")
     data_dir.mkdir(exist_ok=True)
-    process = ServerProcess(data_dir, database_url or str(data_dir / "cognitoidentity.db"))
-    return Server("ours", process, process.root)
+    url = database_url or str(data_dir / "cognitoidentity.db")
+    process: ServerProcess
+    if http == "ours":
+        process = ServerProcess(data_dir, url)
+    else:
+        task_impl = "rust" if http == "granian-rust" else "asyncio"
+        process = GranianProcess(data_dir, url, task_impl=task_impl)
+    return Server("ours", process, process.root, http)
 
 
 def moto(work: Path) -> Server:

@@ -18,6 +18,7 @@ SERVER_MODULES = (
     "joserfc",
     "lxml",
     "orjson",
+    "prometheus_client",
     "psycopg",
     "psycopg_pool",
     "regex",

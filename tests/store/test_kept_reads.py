@@ -9,8 +9,10 @@ import sqlite3
 import sys
 from pathlib import Path
 
+import pytest
+
 from cognitoidentity.server.linking import LoginKey
-from cognitoidentity.server.store import IamOidcProvider, Identity
+from cognitoidentity.server.store import IamOidcProvider, Identity, Store, open_store
 
 from .conftest import StoreTarget
 from .test_iam_providers import MAIN, oidc
@@ -18,6 +20,16 @@ from .test_logins import request
 from .test_store_contract import account, at, identity, pool
 
 LOGIN = LoginKey("accounts.google.com", "user-1")
+
+
+async def one_identity(store: Store) -> Identity:
+    """An account, a pool of it and an identity in the pool, stored."""
+    await store.create_account(account())
+    p = pool()
+    await store.create_pool(p, max_pools=10)
+    made = identity(p.pool_id)
+    await store.create_identity(made)
+    return made
 
 
 def test_repeated_reads_see_another_stores_writes(target: StoreTarget) -> None:
@@ -77,11 +89,7 @@ def test_sqlite_reads_see_a_commit_of_another_process(tmp_path: Path) -> None:
     async def main() -> None:
         store = await target.open()
         try:
-            await store.create_account(account())
-            p = pool()
-            await store.create_pool(p, max_pools=10)
-            one = identity(p.pool_id)
-            await store.create_identity(one)
+            one = await one_identity(store)
             assert await store.get_identity(one.identity_id) == one
             assert await store.get_identity(one.identity_id) == one
             script = (
@@ -109,11 +117,7 @@ def test_sqlite_a_store_used_by_a_later_event_loop_checks_again(tmp_path: Path) 
     first = asyncio.new_event_loop()
     try:
         store = first.run_until_complete(target.open())
-        first.run_until_complete(store.create_account(account()))
-        p = pool()
-        first.run_until_complete(store.create_pool(p, max_pools=10))
-        one = identity(p.pool_id)
-        first.run_until_complete(store.create_identity(one))
+        one = first.run_until_complete(one_identity(store))
 
         async def read_and_stop() -> Identity | None:
             found = await store.get_identity(one.identity_id)
@@ -138,30 +142,58 @@ def test_sqlite_a_store_used_by_a_later_event_loop_checks_again(tmp_path: Path) 
         second.close()
 
 
-def test_the_read_mark_changes_only_after_a_commit(target: StoreTarget) -> None:
-    """What the login verifier reuses its choices by: on SQLite, equal marks mean no commit in
-    between (by another store here); PostgreSQL keeps nothing, so it never gives a mark."""
+def test_the_version_changes_only_after_a_commit(target: StoreTarget) -> None:
+    """What the login verifier reuses its choices by: on SQLite, equal versions mean no commit in
+    between (by another store here); PostgreSQL keeps nothing, so it cannot tell."""
 
     async def main() -> None:
         a, b = await target.open(), await target.open()
         try:
-            first = a.read_mark()
+            first = a.version()
             if target.kind == "postgresql":
                 await b.create_account(account())
                 await asyncio.sleep(0)
-                assert first is None and a.read_mark() is None
+                assert first is None and a.version() is None
                 return
             assert first is not None
             await asyncio.sleep(0)  # a later turn of the event loop, which checks again
-            assert a.read_mark() == first
+            assert a.version() == first
             await b.create_account(account())
             await asyncio.sleep(0)
-            second = a.read_mark()
+            second = a.version()
             assert second != first
             await asyncio.sleep(0)
-            assert a.read_mark() == second
+            assert a.version() == second
         finally:
             await a.close()
             await b.close()
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize("caches", [True, False])
+def test_sqlite_keeps_reads_within_a_turn_only_with_caches_on(tmp_path: Path, caches: bool) -> None:
+    """Within one event-loop turn a kept read does not look again; with the caches off every
+    read does, so even a commit made in that very turn is seen."""
+    path = str(tmp_path / "store.db")
+
+    async def main() -> None:
+        store = await open_store(path, caches=caches)
+        try:
+            one = await one_identity(store)
+            await asyncio.sleep(0)
+            assert await store.get_identity(one.identity_id) == one
+            with sqlite3.connect(path) as other:
+                other.execute(
+                    "UPDATE identities SET disabled = 1 WHERE identity_id = ?", (one.identity_id,)
+                )
+            seen = await store.get_identity(one.identity_id)  # the same turn
+            assert seen == (one if caches else dataclasses.replace(one, disabled=True))
+            await asyncio.sleep(0)
+            assert await store.get_identity(one.identity_id) == dataclasses.replace(
+                one, disabled=True
+            )
+        finally:
+            await store.close()
 
     asyncio.run(main())

@@ -1208,7 +1208,7 @@ def problems_of(answer: Answer, case: Case) -> list[str]:
     """What is wrong with one answer: a 5xx, an error that is no AWS error, an oversized head.
 
     One exception: a request whose head has a line over :data:`MAX_HEADER_LINE` may be refused by
-    the HTTP layer itself, before any protocol is known, with a plain 414 or 431 (``http1.py``)."""
+    the HTTP layer itself, before any protocol is known, with a plain 414 or 431 (``http1/``)."""
     if answer.error is not None:
         return [f"no answer ({answer.error})"]
     if answer.status in (414, 431) and case.longest_head_line() > MAX_HEADER_LINE:

@@ -31,7 +31,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -674,11 +674,11 @@ class DictDirectory:
     oidc: dict[tuple[str, str], OidcProviderConfig] = field(default_factory=dict)
     saml: dict[tuple[str, str], SamlProviderConfig] = field(default_factory=dict)
     lookups: int = 0
-    mark: int | None = None
-    """What ``read_mark`` answers: None (the default) makes the verifier ask at every login."""
+    current_version: int | None = None
+    """What ``version`` answers: None (the default) makes the verifier ask at every login."""
 
-    def read_mark(self) -> object | None:
-        return self.mark
+    def version(self) -> Hashable | None:
+        return self.current_version
 
     async def oidc_provider(self, account_id: str, arn: str) -> OidcProviderConfig | None:
         self.lookups += 1

@@ -74,6 +74,8 @@ class Harness:
     endpoints: dict[str, str] = field(default_factory=dict)
     clock: Clock = field(default_factory=Clock)
     timeout: float = 5.0
+    caches: bool = True
+    """The ``caches`` setting of the verifiers it builds."""
 
     def verifier(self) -> LoginVerifier:
         """A verifier with its own client (closed by ``aclose``), which reuses one TLS context:
@@ -84,6 +86,7 @@ class Harness:
             http=httpx.AsyncClient(verify=_tls_context(), timeout=self.timeout),
             clock=self.clock,
             timeout=self.timeout,
+            caches=self.caches,
         )
 
     @contextlib.asynccontextmanager

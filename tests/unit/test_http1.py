@@ -1,4 +1,4 @@
-"""The server's HTTP/1.1 connections (``server/http1.py``), under uvicorn on loopback, spoken to
+"""The server's HTTP/1.1 connections (``server/http1/``), under uvicorn on loopback, spoken to
 with raw sockets: keep-alive, pipelining, request bodies, 100-continue, closing rules, errors, and
 the bounds and deadlines on what a client sends."""
 

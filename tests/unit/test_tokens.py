@@ -104,13 +104,16 @@ class World:
     keys: SigningKeys
     issuer: OpenIdTokenIssuer
 
-    def process(self, store: Store | None = None, issuer_url: str = ISSUER) -> OpenIdTokenIssuer:
+    def process(
+        self, store: Store | None = None, issuer_url: str = ISSUER, *, caches: bool = True
+    ) -> OpenIdTokenIssuer:
         """Another server process on the same store (same master key), with the same clocks."""
         keys = SigningKeys(
             store or self.store,
             self.master.box(SIGNING_KEY_PURPOSE),
             clock=self.clock.wall,
             monotonic=self.clock.monotonic,
+            caches=caches,
         )
         return OpenIdTokenIssuer(keys, issuer_url, self.clock.wall)
 
@@ -509,6 +512,23 @@ def test_rotation_by_another_process_is_followed(tmp_path: Path) -> None:
         w.clock.advance(1)
         assert await here.keys.public_key("unknown") is None
         assert counting.calls["list_signing_keys"] == reads + 2
+
+    run(tmp_path, body)
+
+
+def test_with_caches_off_every_use_reads_the_key_set(tmp_path: Path) -> None:
+    async def body(w: World) -> None:
+        counting = CountingStore(w.store)
+        here = w.process(counting, caches=False)
+        assert not here.keys.loaded
+        first = (await here.keys.current()).kid  # the first key, made here
+        assert here.keys.loaded
+        reads = counting.calls["list_signing_keys"]
+        assert (await here.keys.current()).kid == first
+        assert counting.calls["list_signing_keys"] == reads + 1
+        rotated = await w.keys.rotate()  # another process: seen at once, no refresh to wait for
+        assert (await here.keys.current()).kid == rotated
+        assert [k["kid"] for k in (await here.keys.jwks())["keys"]] == [rotated, first]
 
     run(tmp_path, body)
 

@@ -10,12 +10,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from cognitoidentity.server.cache import Cache
 from cognitoidentity.server.crypto import SealError, SecretBox
 from cognitoidentity.server.sigv4 import ResolvedCredential
 from cognitoidentity.server.store.base import AccessKey, Account, Store
 
 ACCESS_KEY_PURPOSE = "access-key-secrets/v1"
 ACCOUNT_ID_DIGITS = 12
+ACCESS_KEYS_MAX = 10_000
+"""Access keys a process keeps looked up (the oldest go first beyond it)."""
 _KEY_ALPHABET = string.ascii_uppercase + "234567"
 _SECRET_ALPHABET = string.ascii_letters + string.digits + "+/"
 
@@ -111,40 +114,43 @@ class AccountAdmin:
 class AccessKeyResolver:
     """SigV4's credential lookup for long-term keys, with a short per-process cache.
 
-    A key deleted through another process stops working within ``ttl`` seconds."""
+    A key deleted through another process stops working within ``ttl`` seconds. ``caches`` False:
+    every request looks its key up (the ``caches`` setting)."""
 
-    def __init__(self, store: Store, box: SecretBox, ttl: float) -> None:
+    def __init__(self, store: Store, box: SecretBox, ttl: float, *, caches: bool = True) -> None:
         self._store = store
         self._box = box
-        self._ttl = ttl
-        self._cache: dict[str, tuple[float, ResolvedCredential]] = {}
+        # time.monotonic is looked up at each call: tests move the module's clock.
+        self._keys: Cache[str, ResolvedCredential] = Cache(
+            "access keys",
+            rule=f"{ttl:g} s after the lookup (key_cache_seconds); unknown keys are not kept",
+            max_entries=ACCESS_KEYS_MAX,
+            ttl=ttl,
+            clock=lambda: time.monotonic(),
+            enabled=caches,
+        )
 
     async def __call__(
         self, access_key_id: str, session_token: str | None
     ) -> ResolvedCredential | None:
         if session_token is not None:
             return None  # long-term keys carry no session token; a token here is invalid
-        now = time.monotonic()
-        hit = self._cache.get(access_key_id)
-        if hit is not None and now - hit[0] < self._ttl:
-            return hit[1]
+        kept = self._keys.get(access_key_id)
+        if kept is not None:
+            return kept
         key = await self._store.get_access_key(access_key_id)
-        resolved: ResolvedCredential | None = None
-        if key is not None:
-            try:
-                secret = self._box.open(key.secret_ciphertext, key.access_key_id.encode()).decode()
-            except SealError:
-                secret = None  # sealed under another master key: unusable here
-            if secret is not None:
-                resolved = ResolvedCredential(
-                    secret_access_key=secret,
-                    account_id=key.account_id,
-                    principal_arn=f"arn:aws:iam::{key.account_id}:root",
-                )
-        if resolved is not None:  # unknown keys are not cached: a key made a moment ago must work
-            if len(self._cache) > 10_000:
-                self._cache.clear()
-            self._cache[access_key_id] = (now, resolved)
+        if key is None:
+            return None  # not kept: a key made a moment ago must work
+        try:
+            secret = self._box.open(key.secret_ciphertext, key.access_key_id.encode()).decode()
+        except SealError:
+            return None  # sealed under another master key: unusable here
+        resolved = ResolvedCredential(
+            secret_access_key=secret,
+            account_id=key.account_id,
+            principal_arn=f"arn:aws:iam::{key.account_id}:root",
+        )
+        self._keys.put(access_key_id, resolved)
         return resolved
 
 

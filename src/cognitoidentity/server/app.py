@@ -2,7 +2,7 @@
 
 1. request id (``x-amzn-RequestId`` on every answer);
 2. CORS: preflight answered here, allow/expose headers on every answer;
-3. ``GET`` pages (``/health``, discovery, JWKS);
+3. ``GET`` pages (``/health``, ``/ready``, ``/metrics``, discovery, JWKS);
 4. route: the first service (:mod:`.services`) whose wire protocol takes the request (JSON 1.1:
    ``POST`` with ``X-Amz-Target``; Query: an ``Action`` in the form or the query string) names the
    operation;
@@ -12,7 +12,8 @@
 8. the operation (a typed coroutine that never sees HTTP);
 9. encode the output, or the error, in the service's protocol: every exception becomes an answer
    here, an unexpected one a 500 with no detail (a traceback never reaches the wire);
-10. one access-log line: request id, operation, status, duration.
+10. the request counted in the metrics (operation, status, duration), and one access-log line
+    (request id, operation, status, duration).
 
 Authentication comes before parsing, as at AWS: an unauthenticated caller learns nothing about the
 parameters it sent.
@@ -24,7 +25,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from cognitoidentity.server.authorization import authorize
 from cognitoidentity.server.context import RequestContext, Runtime
@@ -38,18 +39,21 @@ from cognitoidentity.server.errors import (
     quote,
 )
 from cognitoidentity.server.ids import RandomUuids
+from cognitoidentity.server.logs import log_request
 from cognitoidentity.server.protocol.base import Answer, Call
 from cognitoidentity.server.protocol.json_rpc import CONTENT_TYPE, JsonProtocol
 from cognitoidentity.server.services import Service
 from cognitoidentity.server.sigv4 import HttpRequest, SigV4Verifier
 from cognitoidentity.server.store import StoreBusy
 
+if TYPE_CHECKING:
+    from cognitoidentity.server.metrics import Metrics
+
 Scope = dict[str, Any]
 Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-access_log = logging.getLogger("cognitoidentity.access")
 error_log = logging.getLogger("cognitoidentity.errors")
 
 CORS_ALLOW_HEADERS = (
@@ -70,9 +74,10 @@ PREFLIGHT_HEADERS = [
 
 
 class PageHandler(Protocol):
-    """A GET page (discovery document, JWKS): returns the body and its content type."""
+    """A GET page (discovery document, JWKS, readiness): returns the status, the body and its
+    content type."""
 
-    async def __call__(self) -> tuple[bytes, str]: ...
+    async def __call__(self) -> tuple[int, bytes, str]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +89,8 @@ class Mounted:
     """The AWS services, in the order they are tried (see :mod:`.services`); the first one's
     protocol words the errors of requests that reach no service."""
     pages: Mapping[str, PageHandler] = field(default_factory=dict)
+    metrics: Metrics | None = None
+    """Where every request is counted; None counts nothing."""
 
 
 class Application:
@@ -127,15 +134,15 @@ class Application:
         started = time.perf_counter()
         request_id = self._request_ids()
         method: str = scope["method"]
+        mounted = self.mounted
         if method == "OPTIONS":
             status = await _respond(send, 200, request_id, PREFLIGHT_HEADERS, b"", None)
-            _log(request_id, "preflight", status, started)
+            _done(mounted, request_id, "preflight", status, started)
             return
-        mounted = self.mounted
         if mounted is None:
             status, headers, body = JsonProtocol.encode_error(NOT_STARTED)
             await _respond(send, status, request_id, [*CORS_HEADERS, *headers], body, CONTENT_TYPE)
-            _log(request_id, "-", status, started)
+            _done(mounted, request_id, "-", status, started)
             return
         operation = "-"
         # Until a service is chosen, errors are worded by the first one (JSON 1.1).
@@ -148,9 +155,9 @@ class Application:
             )
             if page is not None:
                 operation = path
-                payload, content_type = await page()
-                status = await _respond(send, 200, request_id, CORS_HEADERS, payload, content_type)
-                _log(request_id, operation, status, started)
+                status, payload, content_type = await page()
+                await _respond(send, status, request_id, CORS_HEADERS, payload, content_type)
+                _done(mounted, request_id, operation, status, started)
                 return
             request = _request(scope, body)
             routed = _route(mounted.services, request)
@@ -177,7 +184,7 @@ class Application:
             error_log.exception("request %s (%s) failed", request_id, operation)
             answer = protocol.answer_error(INTERNAL_ERROR, request_id)
         await _respond_answer(send, request_id, answer)
-        _log(request_id, operation, answer.status, started)
+        _done(mounted, request_id, operation, answer.status, started)
 
 
 INTERNAL_ERROR = InternalFailure("An internal error occurred.")
@@ -252,8 +259,9 @@ def busy_error(request_id: str, operation: str, busy: StoreBusy) -> TooManyReque
     return TooManyRequestsError("Too many requests: the store is busy, retry later.")
 
 
-async def _health() -> tuple[bytes, str]:
-    return b'{"status":"ok"}', "application/json"
+async def _health() -> tuple[int, bytes, str]:
+    # Alive: the process answers. Whether it can serve is /ready's question.
+    return 200, b'{"status":"ok"}', "application/json"
 
 
 _PAGES_BUILTIN: dict[str, PageHandler] = {"/health": _health}
@@ -337,7 +345,12 @@ async def _respond_answer(send: Send, request_id: str, answer: Answer) -> None:
     )
 
 
-def _log(request_id: str, operation: str, status: int, started: float) -> None:
-    if access_log.isEnabledFor(logging.INFO):
-        elapsed = (time.perf_counter() - started) * 1000
-        access_log.info("%s %s %d %.1fms", request_id, operation, status, elapsed)
+def _done(
+    mounted: Mounted | None, request_id: str, operation: str, status: int, started: float
+) -> None:
+    """Count and log an answered request."""
+    elapsed = time.perf_counter() - started
+    metrics = mounted.metrics if mounted is not None else None
+    if metrics is not None:
+        metrics.request(operation, status, elapsed)
+    log_request(request_id, operation, status, elapsed)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
+from typing import Final
 
 import orjson
 
@@ -21,6 +23,8 @@ from cognitoidentity.server.crypto import load_master_key
 from cognitoidentity.server.iam_directory import StoreProviderDirectory
 from cognitoidentity.server.logins.base import ProviderDirectory
 from cognitoidentity.server.logins.dispatch import LoginVerifier
+from cognitoidentity.server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from cognitoidentity.server.metrics import Metrics
 from cognitoidentity.server.services import build_services
 from cognitoidentity.server.settings import Settings
 from cognitoidentity.server.sigv4 import SigV4Verifier
@@ -39,6 +43,11 @@ from cognitoidentity.server.tokens import (
 log = logging.getLogger("cognitoidentity")
 
 SIGNING_NAME = "cognito-identity"
+READY_PATH: Final = "/ready"
+METRICS_PATH: Final = "/metrics"
+READY_TIMEOUT_SECONDS: Final = 2.0
+"""How long ``/ready`` waits for its store read; a busy store is as bad as none for a balancer."""
+JSON: Final = "application/json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,20 +59,25 @@ class Started:
 
 
 async def start(settings: Settings, *, bootstrap: bool = True) -> Started:
-    """Open the store and, for a server (``bootstrap``), make sure usable credentials exist."""
+    """Open the store and, for a server (``bootstrap``), make sure usable credentials exist
+    and count what it does (:class:`Metrics`)."""
     master = load_master_key(settings)
-    store = await open_store(settings.effective_database_url)
+    metrics = Metrics.from_environment() if bootstrap else None
+    store = await open_store(
+        settings.effective_database_url, caches=settings.caches, metrics=metrics
+    )
     clock = utc_now
-    keys = SigningKeys(store, master.box(SIGNING_KEY_PURPOSE), clock=clock)
-    tokens = OpenIdTokenIssuer(keys, settings.effective_issuer_url, clock)
+    keys = SigningKeys(store, master.box(SIGNING_KEY_PURPOSE), clock=clock, caches=settings.caches)
+    tokens = OpenIdTokenIssuer(keys, settings.effective_issuer_url, clock, metrics=metrics)
     runtime = Runtime(
         settings=settings,
         store=store,
         master_key=master,
-        credentials=CredentialVault(master, clock),
+        credentials=CredentialVault(master, clock, metrics=metrics),
         tokens=tokens,
-        logins=LoginVerifier.from_settings(settings, provider_directory(store)),
+        logins=LoginVerifier.from_settings(settings, provider_directory(store), metrics=metrics),
         clock=clock,
+        metrics=metrics,
     )
     box = master.box(ACCESS_KEY_PURPOSE)
     admin = AccountAdmin(store, box, runtime.clock)
@@ -75,7 +89,9 @@ async def start(settings: Settings, *, bootstrap: bool = True) -> Started:
         # The first signing key is made (RSA generation takes a while) in the background, so the
         # server answers at once and the first token request rarely has to wait for it.
         keys.warm_up()
-    resolver = AccessKeyResolver(store, box, settings.key_cache_seconds)
+    if metrics is not None:
+        metrics.start()
+    resolver = AccessKeyResolver(store, box, settings.key_cache_seconds, caches=settings.caches)
     return Started(runtime, admin, resolver, issued)
 
 
@@ -87,6 +103,8 @@ def provider_directory(store: Store) -> ProviderDirectory:
 
 async def stop(runtime: Runtime) -> None:
     """Release what :func:`start` opened."""
+    if runtime.metrics is not None:
+        runtime.metrics.close()
     await runtime.tokens.keys.aclose()
     await runtime.logins.aclose()
     await runtime.store.close()
@@ -103,7 +121,8 @@ def mount(started: Started) -> Mounted:
     return Mounted(
         runtime=started.runtime,
         services=build_services(lambda signing_name: verifier_for(started, signing_name)),
-        pages=openid_pages(started.runtime.tokens),
+        pages={**openid_pages(started.runtime.tokens), **operator_pages(started.runtime)},
+        metrics=started.runtime.metrics,
     )
 
 
@@ -111,13 +130,53 @@ def openid_pages(tokens: OpenIdTokenIssuer) -> dict[str, PageHandler]:
     """The OpenID discovery document and the JWKS (under Cognito's name and the usual one)."""
     discovery = orjson.dumps(openid_configuration(tokens.issuer_url))
 
-    async def configuration() -> tuple[bytes, str]:
-        return discovery, "application/json"
+    async def configuration() -> tuple[int, bytes, str]:
+        return 200, discovery, JSON
 
-    async def jwks() -> tuple[bytes, str]:
-        return orjson.dumps(await tokens.keys.jwks()), "application/json"
+    async def jwks() -> tuple[int, bytes, str]:
+        return 200, orjson.dumps(await tokens.keys.jwks()), JSON
 
     return {OPENID_CONFIGURATION_PATH: configuration, JWKS_PATH: jwks, JWKS_JSON_PATH: jwks}
+
+
+def operator_pages(runtime: Runtime) -> dict[str, PageHandler]:
+    """``/ready`` (200 when :func:`not_ready` finds nothing wrong, else 503 with the reason) and,
+    with metrics, ``/metrics``. ``/health`` (alive) is the application's own."""
+
+    async def ready() -> tuple[int, bytes, str]:
+        reason = await not_ready(runtime)
+        if reason is None:
+            return 200, b'{"status":"ready"}', JSON
+        return 503, orjson.dumps({"status": "not ready", "reason": reason}), JSON
+
+    pages: dict[str, PageHandler] = {READY_PATH: ready}
+    metrics = runtime.metrics
+    if metrics is not None:
+
+        async def scrape() -> tuple[int, bytes, str]:
+            return 200, metrics.exposition(), METRICS_CONTENT_TYPE
+
+        pages[METRICS_PATH] = scrape
+    return pages
+
+
+async def not_ready(runtime: Runtime) -> str | None:
+    """Why this process cannot serve yet, or None: it must hold a signing key (the first one is
+    made in the background at start) and read from the store within
+    :data:`READY_TIMEOUT_SECONDS`. The answer names the kind of failure only (it is unsigned);
+    the log has the details."""
+    if not runtime.tokens.keys.loaded:
+        return "no signing key loaded yet"
+    try:
+        async with asyncio.timeout(READY_TIMEOUT_SECONDS):
+            await runtime.store.get_account(runtime.settings.root_account_id)
+    except TimeoutError:
+        log.warning("not ready: the store did not answer within %gs", READY_TIMEOUT_SECONDS)
+        return f"the store did not answer within {READY_TIMEOUT_SECONDS:g}s"
+    except Exception as exc:
+        log.warning("not ready: the store failed: %r", exc)
+        return f"the store failed ({type(exc).__name__})"
+    return None
 
 
 def banner(settings: Settings, issued: IssuedKey | None) -> str:

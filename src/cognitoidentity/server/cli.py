@@ -1,10 +1,11 @@
 """``cognitoidentity``: serve the API, and manage accounts and access keys.
 
     cognitoidentity serve [--host H] [--port P] [--data-dir D] [--database-url URL] [--region R]
-                          [--outbound-allow HOSTS,NETWORKS]
+                          [--outbound-allow HOSTS,NETWORKS] [--caches on|off] [--workers N|auto]
     cognitoidentity accounts create|list|delete ...
     cognitoidentity keys create|list|delete ...
     cognitoidentity signing-keys list|rotate ...
+    cognitoidentity apply|dump|export|import ...   (and serve --config FILE: see cli_state.py)
 
 Every flag also reads from ``COGNITOIDENTITY_<NAME>`` (e.g. ``COGNITOIDENTITY_DATABASE_URL``).
 """
@@ -13,21 +14,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from cognitoidentity.server import cli_state
 from cognitoidentity.server.accounts import ACCESS_KEY_PURPOSE, AccountAdmin, utc_now
+from cognitoidentity.server.cache import parse_caches
 from cognitoidentity.server.crypto import load_master_key
 from cognitoidentity.server.outbound import parse_allow_list
-from cognitoidentity.server.settings import Settings, settings_from_env
+from cognitoidentity.server.settings import Settings, parse_workers, settings_from_env
 from cognitoidentity.server.store import Store, open_store
 
 if TYPE_CHECKING:
+    import uvicorn
+
     # The server's machinery (HTTP, botocore models, JWT, login verifiers) is imported by the
     # commands that run it, so that the account and key commands start fast.
     from cognitoidentity.server.app import Mounted
@@ -52,6 +57,20 @@ def _allow_list(text: str) -> tuple[str, ...]:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
+def _on_off(text: str) -> bool:
+    try:
+        return parse_caches(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _workers(text: str) -> int:
+    try:
+        return parse_workers(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cognitoidentity", description="A self-hosted Amazon Cognito Identity server."
@@ -67,12 +86,31 @@ def build_parser() -> argparse.ArgumentParser:
         "--log-level", choices=["critical", "error", "warning", "info", "debug"], help="log level"
     )
     serve.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        help="text lines (default) or one JSON object per line",
+    )
+    serve.add_argument(
         "--outbound-allow",
         type=_allow_list,
         help="hosts, addresses and CIDR networks identity providers may be fetched from over"
         " http:// or at non-public addresses, comma-separated; 'loopback', or 'none' (default:"
         " loopback when listening on a loopback host, else none)",
     )
+    serve.add_argument(
+        "--caches",
+        type=_on_off,
+        metavar="on|off",
+        help="keep the per-process caches (default on); off: every cache misses, the answers are"
+        " the same, only slower (for debugging)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=_workers,
+        metavar="N|auto",
+        help="server processes on the one port (default 1); auto: one per core",
+    )
+    cli_state.add_serve_flags(serve)
     _store_flags(serve)
 
     accounts = commands.add_parser("accounts", help="manage accounts")
@@ -115,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
         "rotate", help="retire the current key (still published until its tokens expire)"
     )
     _store_flags(srotate)
+    cli_state.add_commands(commands, _store_flags)
     return parser
 
 
@@ -124,8 +163,11 @@ def _settings(args: argparse.Namespace) -> Settings:
         port=getattr(args, "port", None),
         region=getattr(args, "region", None),
         log_level=getattr(args, "log_level", None),
+        log_format=getattr(args, "log_format", None),
         issuer_url=getattr(args, "issuer_url", None),
         outbound_allow=getattr(args, "outbound_allow", None),
+        caches=getattr(args, "caches", None),
+        workers=getattr(args, "workers", None),
         data_dir=args.data_dir,
         database_url=args.database_url,
         master_key_file=args.master_key_file,
@@ -133,33 +175,47 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def serve(settings: Settings) -> int:
+    from cognitoidentity.server.logs import configure as configure_logging
+
+    configure_logging(settings.log_level, settings.log_format)
+    if settings.workers > 1:
+        from cognitoidentity.server import workers
+
+        return workers.serve(settings, lambda: _server_config(settings, announce=False))
+    import uvicorn
+
+    uvicorn.Server(_server_config(settings, announce=True)).run()
+    return 0
+
+
+def _server_config(settings: Settings, *, announce: bool) -> uvicorn.Config:
+    """uvicorn's configuration of one server process; ``announce``: it prints the banner when its
+    store is open (with several workers, the supervisor prints it once instead)."""
     import uvicorn
 
     from cognitoidentity.server.app import Application
     from cognitoidentity.server.bootstrap import banner, mount, start, stop
     from cognitoidentity.server.http1 import protocol_class
-
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    from cognitoidentity.server.workers import WORKER_HEADER_ENV, with_worker_header
 
     async def mount_app() -> Mounted:
         started = await start(settings)
-        print(banner(settings, started.new_root_key), flush=True)
+        if announce:
+            print(banner(settings, started.new_root_key), flush=True)
         return mount(started)
 
     async def unmount(mounted: Mounted) -> None:
         await stop(mounted.runtime)
 
-    app = Application(mount_app, unmount)
-    config = uvicorn.Config(
+    app: Any = Application(mount_app, unmount)
+    if os.environ.get(WORKER_HEADER_ENV):
+        app = with_worker_header(app)
+    return uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
         loop="auto",
-        # uvicorn serves; each connection is ours (http1.py: one write per answer, among others).
+        # uvicorn serves; each connection is ours (http1/: one write per answer, among others).
         http=protocol_class(settings.max_body_bytes),
         lifespan="on",
         access_log=False,
@@ -170,8 +226,6 @@ def serve(settings: Settings) -> int:
         # issuer URL is a setting), so X-Forwarded-* need no rewriting on every request.
         proxy_headers=False,
     )
-    uvicorn.Server(config).run()
-    return 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,9 +357,13 @@ def _key_lines(access_key_id: str, secret: str) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = _settings(args)
-    if args.command == "serve":
-        return serve(settings)
     try:
+        if args.command == "serve":
+            if args.config is not None:
+                cli_state.apply_at_start(settings, args.config)
+            return serve(settings)
+        if args.command in cli_state.COMMANDS:
+            return cli_state.run(args, settings)
         return _admin(args, settings)
     except ValueError as exc:
         print(f"cognitoidentity: {exc}", file=sys.stderr)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from cognitoidentity.server.credentials import CredentialVault
 from cognitoidentity.server.crypto import MasterKey
@@ -14,6 +15,9 @@ from cognitoidentity.server.settings import Settings
 from cognitoidentity.server.sigv4 import Caller
 from cognitoidentity.server.store.base import Store
 from cognitoidentity.server.tokens import OpenIdTokenIssuer
+
+if TYPE_CHECKING:
+    from cognitoidentity.server.metrics import Metrics
 
 
 def _utc_now() -> datetime:
@@ -35,6 +39,8 @@ class Runtime:
     """Verifies the tokens of public login providers (one HTTP client and JWKS cache per process)."""
     clock: Callable[[], datetime] = field(default=_utc_now)
     new_uuid: Callable[[], str] = field(default_factory=RandomUuids)
+    metrics: Metrics | None = None
+    """What operations count (identities created); None counts nothing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,3 +65,9 @@ class RequestContext:
     def region(self) -> str | None:
         """The region the request was signed for; None for an unsigned request."""
         return self.caller.region if self.caller is not None else None
+
+    def identity_created(self, *, authenticated: bool) -> None:
+        """Count a new identity in the metrics (when there are any)."""
+        metrics = self.runtime.metrics
+        if metrics is not None:
+            metrics.identity_created(authenticated=authenticated)

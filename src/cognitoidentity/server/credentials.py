@@ -24,7 +24,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import orjson
 
@@ -32,6 +32,9 @@ from cognitoidentity.server.crypto import EpochBox, MasterKey, SealError
 from cognitoidentity.server.errors import ExpiredTokenException
 from cognitoidentity.server.ids import RandomBytes
 from cognitoidentity.server.sigv4 import CredentialResolver, ResolvedCredential
+
+if TYPE_CHECKING:
+    from cognitoidentity.server.metrics import Metrics
 
 __all__ = [
     "EXPIRED_TOKEN_MESSAGE",
@@ -157,7 +160,13 @@ class CredentialVault:
     """Issues temporary credentials and opens their session tokens; stateless, so every process
     given the same master key accepts what any of them issued."""
 
-    def __init__(self, master_key: MasterKey, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        master_key: MasterKey,
+        clock: Callable[[], datetime],
+        *,
+        metrics: Metrics | None = None,
+    ) -> None:
         self._random = RandomBytes()
         self._box = EpochBox(
             master_key,
@@ -167,6 +176,7 @@ class CredentialVault:
         )
         self._v1 = master_key.box(_V1_PURPOSE)
         self._clock = clock
+        self._metrics = metrics
 
     def issue(self, session: Session) -> TemporaryCredentials:
         """New credentials for ``session``; they work until ``session.expires_at`` (to the second)."""
@@ -190,6 +200,8 @@ class CredentialVault:
         )
         sealed = self._box.seal(document, access_key_id.encode(), self._clock().timestamp())
         token = base64.urlsafe_b64encode(sealed).rstrip(b"=").decode()
+        if self._metrics is not None:
+            self._metrics.credentials_issued()
         return TemporaryCredentials(
             access_key_id=access_key_id,
             secret_access_key=secret,

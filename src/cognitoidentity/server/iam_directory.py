@@ -8,6 +8,8 @@ account only, so a pool can never use another account's provider, whatever ARN i
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 from cognitoidentity.server.logins.base import OidcProviderConfig, SamlProviderConfig
 from cognitoidentity.server.store.base import Store
 
@@ -21,8 +23,8 @@ class StoreProviderDirectory:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def read_mark(self) -> object | None:
-        return self.store.read_mark()
+    def version(self) -> Hashable | None:
+        return self.store.version()
 
     async def oidc_provider(self, account_id: str, arn: str) -> OidcProviderConfig | None:
         provider = await self.store.get_oidc_provider(account_id, arn)

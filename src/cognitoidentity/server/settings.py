@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cognitoidentity.server.cache import parse_caches
+from cognitoidentity.server.logs import parse_log_format
 from cognitoidentity.server.outbound import parse_allow_list
 
 ENV_PREFIX = "COGNITOIDENTITY_"
@@ -26,6 +28,8 @@ class Settings:
     """``postgresql://...``, ``sqlite:///path.db`` or a file path; default: SQLite in data_dir."""
     region: str = "us-east-1"
     log_level: str = "info"
+    log_format: str = "text"
+    """``text`` (one line per record) or ``json`` (one JSON object per record), see :mod:`.logs`."""
     master_key: str | None = None
     """Base64 master key; default: read or create ``data_dir/master.key``."""
     master_key_file: Path | None = None
@@ -35,6 +39,10 @@ class Settings:
     max_pools_per_account: int = 1000
     key_cache_seconds: float = 5.0
     """How long a process trusts an access key it looked up; a deleted key stops working within it."""
+    caches: bool = True
+    """Whether the process keeps its caches (:mod:`cognitoidentity.server.cache`); off, every cache
+    misses and keeps nothing: the same answers, only slower (for debugging). Env: ``on`` or
+    ``off``."""
     max_body_bytes: int = 1_048_576
     issuer_url: str | None = None
     """The ``iss`` of our OpenID tokens; default: the server's base URL."""
@@ -42,6 +50,9 @@ class Settings:
     """Identity-provider host (``graph.facebook.com``, ``accounts.google.com``, ...) to the base URL
     the login verifiers call instead, e.g. a self-hosted or local provider; ``iss`` is still checked
     against the real issuer. Env: a JSON object."""
+    workers: int = 1
+    """Server processes on the one port (:mod:`cognitoidentity.server.workers`); 1: this process
+    alone. Env: a positive number, or ``auto`` for the number of cores."""
     outbound_allow: tuple[str, ...] | None = None
     """Host names, addresses and CIDR networks (or ``loopback``) that identity-provider fetches may
     reach over plain HTTP or at non-public addresses; None: ``loopback`` when ``host`` is a loopback
@@ -64,6 +75,23 @@ class Settings:
         return f"http://{host}:{self.port}"
 
 
+def parse_workers(text: str) -> int:
+    """``auto`` (the cores this process may run on) or a positive number."""
+    if text.strip().lower() == "auto":
+        return (
+            len(os.sched_getaffinity(0))
+            if hasattr(os, "sched_getaffinity")
+            else os.cpu_count() or 1
+        )
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise ValueError(f"workers must be a positive number or 'auto', not {text!r}")
+    return count
+
+
 def settings_from_env(**overrides: object) -> Settings:
     """Settings from ``COGNITOIDENTITY_*`` variables, then ``overrides`` (flags) where not None."""
     values: dict[str, object] = {}
@@ -74,6 +102,7 @@ def settings_from_env(**overrides: object) -> Settings:
         "database_url": ("DATABASE_URL", str),
         "region": ("REGION", str),
         "log_level": ("LOG_LEVEL", str),
+        "log_format": ("LOG_FORMAT", parse_log_format),
         "master_key": ("MASTER_KEY", str),
         "master_key_file": ("MASTER_KEY_FILE", Path),
         "root_access_key_id": ("ROOT_ACCESS_KEY_ID", str),
@@ -81,9 +110,11 @@ def settings_from_env(**overrides: object) -> Settings:
         "root_account_id": ("ROOT_ACCOUNT_ID", str),
         "max_pools_per_account": ("MAX_POOLS_PER_ACCOUNT", int),
         "key_cache_seconds": ("KEY_CACHE_SECONDS", float),
+        "caches": ("CACHES", parse_caches),
         "issuer_url": ("ISSUER_URL", str),
         "provider_endpoints": ("PROVIDER_ENDPOINTS", json.loads),
         "outbound_allow": ("OUTBOUND_ALLOW", parse_allow_list),
+        "workers": ("WORKERS", parse_workers),
     }
     for attr, (name, kind) in mapping.items():
         raw = env(name)

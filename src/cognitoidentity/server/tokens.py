@@ -33,7 +33,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from cryptography.hazmat.primitives import hashes, serialization
@@ -42,8 +42,12 @@ from joserfc import jws
 from joserfc.errors import BadSignatureError, JoseError
 from joserfc.jwk import RSAKey
 
+from cognitoidentity.server.cache import Cache
 from cognitoidentity.server.crypto import SealError, SecretBox
 from cognitoidentity.server.store.base import SigningKeyRecord, Store
+
+if TYPE_CHECKING:
+    from cognitoidentity.server.metrics import Metrics
 
 __all__ = [
     "ACCEPTED_ALGORITHMS",
@@ -89,6 +93,8 @@ REFRESH_SECONDS = 30.0
 """How long a process trusts its cached key set before re-reading it from the store."""
 FORCED_REFRESH_SECONDS = 1.0
 """Least time between two re-reads forced by an unknown ``kid`` or by a JWKS request."""
+OPENED_KEYS_MAX = 16
+"""Opened private keys kept (the current one, and a few before it; the oldest go first)."""
 RETENTION = MAX_TOKEN_LIFETIME + CLOCK_SKEW + timedelta(seconds=REFRESH_SECONDS)
 """How long a retired key stays published: another process may sign with it for up to
 :data:`REFRESH_SECONDS` after the rotation, and its tokens live up to :data:`MAX_TOKEN_LIFETIME`."""
@@ -219,7 +225,8 @@ def new_signing_key(box: SecretBox, created_at: datetime) -> tuple[SigningKeyRec
 class SigningKeys:
     """The store's signing keys as this process sees them (see the module docstring for how the
     cache follows the store). ``clock`` gives the time of records and tokens; ``monotonic`` times
-    the cache."""
+    the cache. ``caches`` False: the set is read, and the current key opened, at every use (the
+    ``caches`` setting)."""
 
     def __init__(
         self,
@@ -229,13 +236,31 @@ class SigningKeys:
         clock: Callable[[], datetime] = _utc_now,
         monotonic: Callable[[], float] = time.monotonic,
         refresh_seconds: float = REFRESH_SECONDS,
+        caches: bool = True,
     ) -> None:
         self._store = store
         self._box = box
         self._clock = clock
         self._monotonic = monotonic
         self._refresh_seconds = refresh_seconds
-        self._set: _KeySet | None = None
+        self._sets: Cache[str, _KeySet] = Cache(
+            "signing key set",
+            rule=f"{refresh_seconds:g} s after the read; read again sooner for an unknown kid (at"
+            f" most once per {FORCED_REFRESH_SECONDS:g} s) and for the JWKS page (when older than"
+            f" {FORCED_REFRESH_SECONDS:g} s)",
+            max_entries=1,
+            ttl=refresh_seconds,
+            clock=monotonic,
+            enabled=caches,
+        )
+        # Opening a sealed private key takes tens of milliseconds.
+        self._opened: Cache[str, SigningKey] = Cache(
+            "opened signing keys",
+            rule="never stale: a kid is its key's RFC 7638 thumbprint, so it names one key",
+            max_entries=OPENED_KEYS_MAX,
+            enabled=caches,
+        )
+        self._has_current = False
         self._lock = asyncio.Lock()
         self._last_forced = -math.inf
         self._warm_up: asyncio.Task[SigningKey] | None = None
@@ -245,6 +270,11 @@ class SigningKeys:
         should answer at once rather than wait for it."""
         if self._warm_up is None:
             self._warm_up = asyncio.get_running_loop().create_task(self.current())
+
+    @property
+    def loaded(self) -> bool:
+        """Whether this process has seen a key to sign with (``/ready`` waits for the first one)."""
+        return self._has_current
 
     async def aclose(self) -> None:
         """Stop a :meth:`warm_up` still running (the store is about to close)."""
@@ -265,9 +295,11 @@ class SigningKeys:
             if keyset.current is None:
                 record, signer = await asyncio.to_thread(new_signing_key, self._box, self._clock())
                 if await self._store.create_signing_key(record):
-                    self._set = keyset = _KeySet(
+                    self._opened.put(record.kid, signer)
+                    keyset = _KeySet(
                         {**keyset.keys, record.kid: _published(record)}, signer, self._monotonic()
                     )
+                    self._keep(keyset)
                 else:  # another process made it first
                     keyset = await self._load()
         if keyset.current is None:
@@ -311,11 +343,11 @@ class SigningKeys:
     async def _fresh(self, max_age: float) -> _KeySet:
         """The cached set if younger than ``max_age`` seconds, else a fresh one (one re-read at a
         time; those waiting for it use its result)."""
-        keyset = self._set
+        keyset = self._sets.get(_KEY_SET)
         if keyset is not None and self._monotonic() - keyset.loaded_at < max_age:
             return keyset
         async with self._lock:
-            keyset = self._set
+            keyset = self._sets.get(_KEY_SET)
             if keyset is not None and self._monotonic() - keyset.loaded_at < max_age:
                 return keyset
             return await self._load()
@@ -327,21 +359,24 @@ class SigningKeys:
         if any(not _alive(r, now) for r in records):
             await self._store.purge_signing_keys(now)
             records = [r for r in records if _alive(r, now)]
-        previous = self._set
         keys: dict[str, _PublishedKey] = {}
         current: SigningKey | None = None
         for record in records:
-            known = previous.keys.get(record.kid) if previous is not None else None
-            keys[record.kid] = (
-                known if known is not None and known.record == record else _published(record)
-            )
+            keys[record.kid] = _published(record)
             if record.retired_at is None:
-                if previous is not None and previous.current and previous.current.kid == record.kid:
-                    current = previous.current
-                else:
+                current = self._opened.get(record.kid)
+                if current is None:
                     current = self._open(record)
-        self._set = keyset = _KeySet(keys, current, self._monotonic())
+                    self._opened.put(record.kid, current)
+        keyset = _KeySet(keys, current, self._monotonic())
+        self._keep(keyset)
         return keyset
+
+    def _keep(self, keyset: _KeySet) -> None:
+        self._sets.put(_KEY_SET, keyset)
+        if keyset.current is not None:
+            # For good: a rotation replaces the current key, never leaves the store without one.
+            self._has_current = True
 
     def _open(self, record: SigningKeyRecord) -> SigningKey:
         try:
@@ -355,6 +390,10 @@ class SigningKeys:
         if not isinstance(private_key, rsa.RSAPrivateKey):
             raise RuntimeError(f"signing key {record.kid} is not an RSA key")
         return SigningKey.of(record.kid, private_key)
+
+
+_KEY_SET = "keys"
+"""The one key of the key-set cache."""
 
 
 def _published(record: SigningKeyRecord) -> _PublishedKey:
@@ -386,11 +425,17 @@ class OpenIdTokenIssuer:
     """Issues and verifies the OpenID tokens of this server, whose ``iss`` is ``issuer_url``."""
 
     def __init__(
-        self, keys: SigningKeys, issuer_url: str, clock: Callable[[], datetime] = _utc_now
+        self,
+        keys: SigningKeys,
+        issuer_url: str,
+        clock: Callable[[], datetime] = _utc_now,
+        *,
+        metrics: Metrics | None = None,
     ) -> None:
         self.keys = keys
         self.issuer_url = issuer_url
         self._clock = clock
+        self._metrics = metrics
         self._registry = jws.JWSRegistry(algorithms=ACCEPTED_ALGORITHMS)
 
     async def issue(
@@ -427,7 +472,10 @@ class OpenIdTokenIssuer:
             if clash:
                 raise ValueError(f"extra claims may not replace {sorted(clash)}")
             claims.update(extra_claims)
-        return key.sign(orjson.dumps(claims))
+        token = key.sign(orjson.dumps(claims))
+        if self._metrics is not None:
+            self._metrics.token_issued()
+        return token
 
     async def verify(self, token: str, *, now: datetime | None = None) -> VerifiedToken:
         """Check that ``token`` is one of ours and still valid; raise a :class:`TokenError` if not.

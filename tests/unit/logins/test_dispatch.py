@@ -78,16 +78,22 @@ def test_unknown_keys_are_not_supported(key: str, harness: Harness) -> None:
     assert info.value.message == UNSUPPORTED
 
 
-def test_a_chosen_verifier_is_reused_only_for_the_same_pool_and_read_mark() -> None:
-    key = "login.example.com"
-    arn = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{key}"
-    directory = DictDirectory(mark=1)
-    directory.oidc[(ACCOUNT, arn)] = OidcProviderConfig(f"https://{key}", ("client-1",))
-    pool = make_pool(oidc_arns=(arn,))
+def _client_ids(verifier: object) -> tuple[str, ...]:
+    assert isinstance(verifier, OidcVerifier)
+    return verifier.settings.client_ids
 
-    def client_ids(verifier: object) -> tuple[str, ...]:
-        assert isinstance(verifier, OidcVerifier)
-        return verifier.settings.client_ids
+
+def _oidc_directory(key: str, version: int | None) -> tuple[DictDirectory, str]:
+    arn = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{key}"
+    directory = DictDirectory(current_version=version)
+    directory.oidc[(ACCOUNT, arn)] = OidcProviderConfig(f"https://{key}", ("client-1",))
+    return directory, arn
+
+
+def test_a_chosen_verifier_is_reused_only_for_the_same_pool_and_version() -> None:
+    key = "login.example.com"
+    directory, arn = _oidc_directory(key, version=1)
+    pool = make_pool(oidc_arns=(arn,))
 
     async def scenario() -> None:
         logins = LoginVerifier(directory=directory)
@@ -96,16 +102,67 @@ def test_a_chosen_verifier_is_reused_only_for_the_same_pool_and_read_mark() -> N
             assert await logins.verifier_for(pool, key) is first
             assert directory.lookups == 1
             reread = replace(pool)  # equal, but read again: maybe before a commit, so it asks
-            assert client_ids(await logins.verifier_for(reread, key)) == ("client-1",)
+            assert _client_ids(await logins.verifier_for(reread, key)) == ("client-1",)
             assert directory.lookups == 2
             directory.oidc[(ACCOUNT, arn)] = OidcProviderConfig(f"https://{key}", ("client-2",))
-            directory.mark = 2  # committed since: the provider's new client ids count
-            assert client_ids(await logins.verifier_for(reread, key)) == ("client-2",)
+            directory.current_version = 2  # committed since: the provider's new client ids count
+            assert _client_ids(await logins.verifier_for(reread, key)) == ("client-2",)
             assert directory.lookups == 3
-            directory.mark = None  # a directory that cannot tell is asked every time
+            directory.current_version = None  # a directory that cannot tell is asked every time
             await logins.verifier_for(reread, key)
             await logins.verifier_for(reread, key)
             assert directory.lookups == 5
+        finally:
+            await logins.aclose()
+
+    asyncio.run(scenario())
+
+
+class ChangingDirectory(DictDirectory):
+    """A directory whose provider changes (and its version with it) right after its first lookup,
+    as if a commit were noticed while a verifier was being chosen."""
+
+    async def oidc_provider(self, account_id: str, arn: str) -> OidcProviderConfig | None:
+        found = await super().oidc_provider(account_id, arn)
+        if self.lookups == 1:
+            url = found.url if found is not None else ""
+            self.oidc[(account_id, arn)] = OidcProviderConfig(url, ("client-2",))
+            self.current_version = 2
+        return found
+
+
+def test_a_verifier_chosen_while_the_directory_changed_is_chosen_again() -> None:
+    """It is kept under the version read before choosing, so the next login chooses again."""
+    key = "login.example.com"
+    arn = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{key}"
+    directory = ChangingDirectory(current_version=1)
+    directory.oidc[(ACCOUNT, arn)] = OidcProviderConfig(f"https://{key}", ("client-1",))
+    pool = make_pool(oidc_arns=(arn,))
+
+    async def scenario() -> None:
+        logins = LoginVerifier(directory=directory)
+        try:
+            assert _client_ids(await logins.verifier_for(pool, key)) == ("client-1",)
+            assert _client_ids(await logins.verifier_for(pool, key)) == ("client-2",)
+            assert _client_ids(await logins.verifier_for(pool, key)) == ("client-2",)
+            assert directory.lookups == 2
+        finally:
+            await logins.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_with_caches_off_a_verifier_is_chosen_at_every_login() -> None:
+    key = "login.example.com"
+    directory, arn = _oidc_directory(key, version=1)
+    pool = make_pool(oidc_arns=(arn,))
+
+    async def scenario() -> None:
+        logins = LoginVerifier(directory=directory, caches=False)
+        try:
+            for _ in range(3):
+                assert _client_ids(await logins.verifier_for(pool, key)) == ("client-1",)
+            assert directory.lookups == 3
         finally:
             await logins.aclose()
 

@@ -319,6 +319,27 @@ def test_jwks_is_fetched_once_for_many_verifications(
     assert oidc_idp.hits["/.well-known/openid-configuration"] == 1
 
 
+def test_with_caches_off_every_verification_fetches_the_keys_and_checks_the_signature(
+    oidc_idp: OidcProvider,
+    oidc: tuple[IdentityPool, str],
+    harness: Harness,
+    signature_checks: list[str],
+) -> None:
+    pool, key = oidc
+    token = oidc_idp.mint()
+    harness.caches = False
+
+    async def main() -> list[LoginIdentity]:
+        async with harness.session() as verifier:
+            return [(await verifier.verify(pool, {key: token}))[0] for _ in range(3)]
+
+    first, *others = asyncio.run(main())
+    assert others == [first, first]
+    assert signature_checks == [token] * 3
+    assert oidc_idp.hits["/jwks"] == 3
+    assert oidc_idp.hits["/.well-known/openid-configuration"] == 3
+
+
 def test_jwks_is_fetched_again_after_the_ttl(
     oidc_idp: OidcProvider, oidc: tuple[IdentityPool, str], harness: Harness
 ) -> None:
@@ -412,7 +433,7 @@ def kept(request: pytest.FixtureRequest, harness: Harness) -> Harness:
     """The harness, with a directory that either cannot tell whether anything changed (a verifier
     is chosen for each login) or can (one verifier serves until a change): the remembered-token
     rules hold both ways."""
-    harness.directory.mark = request.param
+    harness.directory.current_version = request.param
     return harness
 
 
@@ -479,8 +500,8 @@ def test_a_remembered_token_is_checked_against_the_current_client_ids(
         async with kept.session() as verifier:
             await verifier.verify(pool, {key: token})
             kept.directory.oidc[(ACCOUNT, arn)] = OidcProviderConfig(oidc_idp.url, ("client-2",))
-            if kept.directory.mark is not None:
-                kept.directory.mark += 1  # the change was committed
+            if kept.directory.current_version is not None:
+                kept.directory.current_version += 1  # the change was committed
             with pytest.raises(NotAuthorizedException, match=UNSUPPORTED):
                 await verifier.verify(pool, {key: token})
 
@@ -548,7 +569,7 @@ def test_the_oldest_remembered_tokens_are_forgotten_first(
 
     async def main() -> None:
         async with harness.session() as verifier:
-            verifier.jwks.max_verified = 2
+            verifier.jwks.verified.max_entries = 2
             for token in [*tokens, tokens[2], tokens[1], tokens[0]]:
                 await verifier.verify(pool, {key: token})
 

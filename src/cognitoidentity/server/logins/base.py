@@ -11,7 +11,7 @@ the others are marked **Choice**.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Final, Protocol
 
@@ -125,9 +125,9 @@ class ProviderDirectory(Protocol):
 
     async def saml_provider(self, account_id: str, arn: str) -> SamlProviderConfig | None: ...
 
-    def read_mark(self) -> object | None:
-        """Equal to an earlier value only if no provider (nor any other stored setting) changed
-        in between; None when the directory cannot tell (see ``Store.read_mark``)."""
+    def version(self) -> Hashable | None:
+        """Equal to an earlier answer only if no provider (nor any other stored setting) changed
+        in between; None when the directory cannot tell (see ``Store.version``)."""
         ...
 
 

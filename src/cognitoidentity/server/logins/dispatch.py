@@ -25,12 +25,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from typing import TYPE_CHECKING, Final
 
 import httpx
 
-from cognitoidentity.server.api.cognito_identity import NotAuthorizedException
+from cognitoidentity.server.api.cognito_identity import (
+    ExternalServiceException,
+    NotAuthorizedException,
+)
+from cognitoidentity.server.cache import Cache
 from cognitoidentity.server.logins.amazon import AMAZON_KEY, AmazonVerifier
 from cognitoidentity.server.logins.base import (
     UNSUPPORTED_PROVIDER,
@@ -56,15 +60,16 @@ from cognitoidentity.server.outbound import OutboundPolicy
 from cognitoidentity.server.store.base import IdentityPool
 
 if TYPE_CHECKING:
+    from cognitoidentity.server.metrics import Metrics
     from cognitoidentity.server.settings import Settings
 
-__all__ = ["APPLE_KEY", "GOOGLE_KEY", "LoginVerifier", "strip_scheme"]
+__all__ = ["APPLE_KEY", "GOOGLE_KEY", "LoginVerifier", "provider_kind", "strip_scheme"]
 
 GOOGLE_KEY: Final = "accounts.google.com"
 APPLE_KEY: Final = "appleid.apple.com"
 _OIDC_ARN_MARKER: Final = ":oidc-provider/"
 CHOSEN_VERIFIERS_MAX: Final = 1024
-"""(pool, Logins key) pairs whose verifier is kept for reuse; beyond it they are all forgotten."""
+"""(pool, Logins key) pairs whose verifier is kept for reuse; beyond it the oldest go first."""
 
 
 def strip_scheme(url: str) -> str:
@@ -76,10 +81,11 @@ def strip_scheme(url: str) -> str:
 class LoginVerifier:
     """Verifies the ``Logins`` of a call against an identity pool.
 
-    One instance per process: it holds the HTTP client and the JWKS cache. ``http`` may be given
-    (tests inject a transport); otherwise one is made for the ``outbound`` policy and
-    :meth:`aclose` closes it. ``outbound`` None: loopback allowed (see :class:`ProviderHttp`).
-    ``clock`` returns epoch seconds."""
+    One instance per process: it holds the HTTP client, the JWKS cache and the verifiers it
+    chose. ``http`` may be given (tests inject a transport); otherwise one is made for the
+    ``outbound`` policy and :meth:`aclose` closes it. ``outbound`` None: loopback allowed (see
+    :class:`ProviderHttp`). ``clock`` returns epoch seconds. ``caches`` False: nothing is kept
+    (the ``caches`` setting)."""
 
     def __init__(
         self,
@@ -92,15 +98,30 @@ class LoginVerifier:
         clock: Callable[[], float] = time.time,
         jwks_ttl: float = JWKS_TTL_SECONDS,
         jwks_refetch_interval: float = JWKS_REFETCH_INTERVAL_SECONDS,
+        caches: bool = True,
+        metrics: Metrics | None = None,
     ) -> None:
         self.directory = directory
         self.clock = clock
+        self.metrics = metrics
         self._own_client = http is None
         self.http = ProviderHttp(http, provider_endpoints or {}, timeout, policy=outbound)
         self.jwks = JwksCache(
-            self.http, clock, ttl=jwks_ttl, refetch_interval=jwks_refetch_interval
+            self.http,
+            clock,
+            ttl=jwks_ttl,
+            refetch_interval=jwks_refetch_interval,
+            caches=caches,
+            metrics=metrics,
         )
-        self._chosen: dict[tuple[str, str], tuple[object, IdentityPool, Verifier]] = {}
+        # Both are needed: a request may still hold a pool read before a commit.
+        self._chosen: Cache[tuple[str, str], tuple[Hashable, IdentityPool, Verifier]] = Cache(
+            "chosen verifiers",
+            rule="while the directory's version is the one they were chosen under, and only for"
+            " the very pool object they were chosen for",
+            max_entries=CHOSEN_VERIFIERS_MAX,
+            enabled=caches,
+        )
 
     @classmethod
     def from_settings(
@@ -111,6 +132,7 @@ class LoginVerifier:
         http: httpx.AsyncClient | None = None,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         clock: Callable[[], float] = time.time,
+        metrics: Metrics | None = None,
     ) -> LoginVerifier:
         return cls(
             directory=directory,
@@ -119,6 +141,8 @@ class LoginVerifier:
             outbound=OutboundPolicy.from_settings(settings),
             timeout=timeout,
             clock=clock,
+            caches=settings.caches,
+            metrics=metrics,
         )
 
     async def aclose(self) -> None:
@@ -134,8 +158,10 @@ class LoginVerifier:
             return []
         if len(verifiers) == 1:
             verifier, token = verifiers[0]
-            return [await verifier.verify(token)]
-        tasks = [asyncio.create_task(verifier.verify(token)) for verifier, token in verifiers]
+            return [await self._verify(verifier, token)]
+        tasks = [
+            asyncio.create_task(self._verify(verifier, token)) for verifier, token in verifiers
+        ]
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
         finally:
@@ -148,25 +174,42 @@ class LoginVerifier:
                 raise error
         return [task.result() for task in tasks]
 
+    async def _verify(self, verifier: Verifier, token: str) -> LoginIdentity:
+        """``verifier.verify(token)``, counted in the metrics by outcome."""
+        if self.metrics is None:
+            return await verifier.verify(token)
+        try:
+            identity = await verifier.verify(token)
+        except NotAuthorizedException:
+            self.metrics.login(provider_kind(verifier), "rejected")
+            raise
+        except ExternalServiceException:
+            self.metrics.login(provider_kind(verifier), "unavailable")
+            raise
+        except Exception:
+            self.metrics.login(provider_kind(verifier), "error")
+            raise
+        self.metrics.login(provider_kind(verifier), "ok")
+        return identity
+
     async def verifier_for(self, pool: IdentityPool, key: str) -> Verifier:
         """The verifier for ``key`` in ``pool`` (see the module doc); raises
         ``NotAuthorizedException`` "Token is not from a supported provider of this identity
         pool." when there is none.
 
         A verifier is chosen again only when something may have changed: the one chosen before is
-        reused for the very same pool object while the directory's read mark is the same (nothing
-        committed since, so neither the pool nor an IAM provider changed). Both are needed: a
-        request may still hold a pool read before a commit."""
-        mark = self.directory.read_mark()
-        if mark is not None:
+        reused for the very same pool object while the directory's version is the same (nothing
+        committed since, so neither the pool nor an IAM provider changed). A directory that cannot
+        tell (PostgreSQL's) has every verifier chosen anew."""
+        version = self.directory.version()
+        if version is not None:
             chosen = self._chosen.get((pool.pool_id, key))
-            if chosen is not None and chosen[0] == mark and chosen[1] is pool:
+            if chosen is not None and chosen[0] == version and chosen[1] is pool:
                 return chosen[2]
         verifier = await self._choose(pool, key)
-        if mark is not None:
-            if len(self._chosen) >= CHOSEN_VERIFIERS_MAX:
-                self._chosen.clear()
-            self._chosen[(pool.pool_id, key)] = (mark, pool, verifier)
+        if version is not None:
+            # Kept under the version read before choosing: a change meanwhile makes it miss.
+            self._chosen.put((pool.pool_id, key), (version, pool, verifier))
         return verifier
 
     async def _choose(self, pool: IdentityPool, key: str) -> Verifier:
@@ -221,3 +264,22 @@ class LoginVerifier:
             if config is not None and strip_scheme(config.url) == key:
                 return arn, config
         return None
+
+
+_OIDC_KINDS: Final = {GOOGLE_KEY: "google", APPLE_KEY: "apple"}
+
+
+def provider_kind(verifier: Verifier) -> str:
+    """What kind of provider ``verifier`` checks tokens of, for the metrics."""
+    if isinstance(verifier, OidcVerifier):
+        settings = verifier.settings
+        if settings.user_pool:
+            return "cognito_user_pool"
+        return _OIDC_KINDS.get(settings.provider, "oidc")
+    if isinstance(verifier, FacebookVerifier):
+        return "facebook"
+    if isinstance(verifier, AmazonVerifier):
+        return "amazon"
+    if isinstance(verifier, TwitterVerifier):
+        return "twitter"
+    return "saml"  # the only other kind _choose makes (its class is imported on first use)

@@ -40,10 +40,12 @@ skips steps 1 and 3 for exactly the same token string. The memory is only truste
 that verified the token is the one in use: a re-fetched key set (the TTL, or a rotation noticed
 through an unknown ``kid``) forgets it. The time checks of step 6 run on every call, with that
 call's clock; steps 2, 4, 5 and the rest of 6 depend only on the claims and the provider's
-configuration, so their outcome is kept with the remembered claims for the very configuration
-object they ran against (an :class:`OidcSettings`, the same object while the pool and provider are
-unchanged): a client id removed from the provider gives another configuration, and the token is
-checked against it and refused as before. A failed verification is never remembered.
+configuration, so their outcome is kept with the remembered claims for the configuration they ran
+against (an :class:`OidcSettings`: the same object while the pool and provider are unchanged, and
+compared by value otherwise): a client id removed from the provider gives another configuration,
+and the token is checked against it and refused as before. A failed verification is never
+remembered. The key sets, discovery answers and verified tokens are
+:class:`~cognitoidentity.server.cache.Cache` instances, each with its rule (:class:`JwksCache`).
 
 **Not done** (documented limits): the IAM OIDC provider's certificate thumbprints are not compared;
 the TLS certificate is verified against the system trust store instead, which is what IAM itself
@@ -62,7 +64,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import orjson
 from joserfc import jws
@@ -73,6 +75,7 @@ from cognitoidentity.server.api.cognito_identity import (
     ExternalServiceException,
     NotAuthorizedException,
 )
+from cognitoidentity.server.cache import Cache
 from cognitoidentity.server.logins.base import (
     CLOCK_SKEW_SECONDS,
     COULD_NOT_VERIFY,
@@ -86,6 +89,10 @@ from cognitoidentity.server.logins.base import (
     missing_claim,
 )
 from cognitoidentity.server.logins.http import ProviderHttp
+from cognitoidentity.server.metrics import counted_fetch
+
+if TYPE_CHECKING:
+    from cognitoidentity.server.metrics import Metrics
 
 __all__ = [
     "ALLOWED_ALGORITHMS",
@@ -93,6 +100,7 @@ __all__ = [
     "GOOGLE_ISSUERS",
     "JWKS_REFETCH_INTERVAL_SECONDS",
     "JWKS_TTL_SECONDS",
+    "KEY_SOURCES_MAX",
     "NOT_AN_ID_TOKEN",
     "VERIFIED_TOKENS_MAX",
     "JwksCache",
@@ -109,6 +117,8 @@ JWKS_REFETCH_INTERVAL_SECONDS: Final = 60.0
 """An unknown ``kid`` re-fetches the JWKS at most once per this interval per source."""
 VERIFIED_TOKENS_MAX: Final = 4096
 """How many verified tokens a process remembers (the oldest are forgotten first): a few MB."""
+KEY_SOURCES_MAX: Final = 1024
+"""How many providers' key sets (and discovery answers) a process keeps (the oldest go first)."""
 ALLOWED_ALGORITHMS: Final = ("RS256", "RS384", "RS512", "ES256", "ES384", "ES512")
 _EC_CURVES: Final = {"ES256": "P-256", "ES384": "P-384", "ES512": "P-521"}
 GOOGLE_ISSUERS: Final = ("https://accounts.google.com", "accounts.google.com")
@@ -160,7 +170,8 @@ def oidc_settings(
     strict_azp: bool = True,
 ) -> OidcSettings:
     """Settings for a discovery-based provider (IAM OIDC provider, Google, Apple); memoized, as
-    every login asks for them (hence tuples, not lists)."""
+    every login asks for them (hence tuples, not lists). Not a :class:`Cache`: the answer is a
+    function of the arguments alone, never stale, so the ``caches`` setting leaves it be."""
     issuer = issuer.rstrip("/")
     return OidcSettings(
         provider=provider,
@@ -196,15 +207,11 @@ class _Key:
     key: RSAKey | ECKey
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class _Entry:
-    keys: tuple[_Key, ...] = ()
-    fetched_at: float = float("-inf")
+    """One fetch of a source's JWKS."""
 
-
-@dataclass(slots=True)
-class _Discovery:
-    jwks_url: str
+    keys: tuple[_Key, ...]
     fetched_at: float
 
 
@@ -261,7 +268,9 @@ class _Remembered:
 
 
 class JwksCache:
-    """Keys per source, shared by every verification of the process."""
+    """Keys per source, and the tokens they verified, shared by every verification of the
+    process. ``caches`` False: nothing is kept (the ``caches`` setting), so every verification
+    fetches the keys and checks the signature."""
 
     def __init__(
         self,
@@ -271,66 +280,71 @@ class JwksCache:
         ttl: float = JWKS_TTL_SECONDS,
         refetch_interval: float = JWKS_REFETCH_INTERVAL_SECONDS,
         max_verified: int = VERIFIED_TOKENS_MAX,
+        caches: bool = True,
+        metrics: Metrics | None = None,
     ) -> None:
         self.http = http
         self.clock = clock
-        self.ttl = ttl
+        self.metrics = metrics
         self.refetch_interval = refetch_interval
-        self.max_verified = max_verified
-        self._entries: dict[str, _Entry] = {}
-        self._discovery: dict[str, _Discovery] = {}
+        self._keys: Cache[str, _Entry] = Cache(
+            "JWKS",
+            rule=f"{ttl:g} s after the fetch; fetched again sooner for a kid it lacks, at most"
+            f" once per {refetch_interval:g} s",
+            max_entries=KEY_SOURCES_MAX,
+            ttl=ttl,
+            clock=clock,
+            enabled=caches,
+        )
+        self._discovery: Cache[str, str] = Cache(
+            "OpenID discovery",
+            rule=f"{ttl:g} s after the fetch",
+            max_entries=KEY_SOURCES_MAX,
+            ttl=ttl,
+            clock=clock,
+            enabled=caches,
+        )
         self._locks: dict[str, asyncio.Lock] = {}
-        self._verified: dict[tuple[str, str], _Remembered] = {}
+        self.verified: Cache[tuple[str, str], _Remembered] = Cache(
+            "verified tokens",
+            rule="while the key set that verified the token is the one kept for its source",
+            max_entries=max_verified,
+            enabled=caches,
+        )
 
-    def recall(self, source: JwksSource, token: str) -> dict[str, Any] | None:
-        """The signed claims of ``token`` if its signature was verified with the key set still in
-        use for ``source`` (see the module doc), else None."""
+    def recall(self, source: JwksSource, token: str) -> _Remembered | None:
+        """What is remembered of ``token`` if its signature was verified with the key set still
+        in use for ``source`` (see the module doc), else None."""
         name = (source.cache_key, token)
-        remembered = self._verified.get(name)
+        remembered = self.verified.get(name)
         if remembered is None:
             return None
-        entry = remembered.entry
-        if self._entries.get(source.cache_key) is not entry or (
-            self.clock() - entry.fetched_at >= self.ttl
-        ):
-            del self._verified[name]
+        if self._keys.get(source.cache_key) is not remembered.entry:
+            self.verified.discard(name)
             return None
-        return remembered.claims
+        return remembered
 
-    def concluded(self, settings: OidcSettings, token: str) -> LoginIdentity | None:
-        """What a verifier with these very ``settings`` concluded from ``token``'s remembered
-        claims (call after :meth:`recall` gave them), if it did."""
-        remembered = self._verified.get((settings.source.cache_key, token))
-        if remembered is None or remembered.settings is not settings:
-            return None
-        return remembered.identity
+    def remember(self, source: JwksSource, token: str, claims: dict[str, Any]) -> None:
+        """Note that ``token``'s signature holds with the key set now in use for ``source``."""
+        entry = self._keys.get(source.cache_key)
+        if entry is not None:
+            self.verified.put((source.cache_key, token), _Remembered(entry, claims))
 
     def conclude(self, settings: OidcSettings, token: str, identity: LoginIdentity) -> None:
         """Keep what a verifier concluded with the claims it came from, if they are remembered
         (one conclusion per token, the last; forgotten with the claims)."""
-        remembered = self._verified.get((settings.source.cache_key, token))
+        remembered = self.verified.get((settings.source.cache_key, token))
         if remembered is not None and remembered.claims is identity.claims:
             remembered.settings, remembered.identity = settings, identity
-
-    def remember(self, source: JwksSource, token: str, claims: dict[str, Any]) -> None:
-        """Note that ``token``'s signature holds with the key set now in use for ``source``."""
-        entry = self._entries.get(source.cache_key)
-        if entry is None or self.max_verified <= 0:
-            return
-        if len(self._verified) >= self.max_verified:
-            del self._verified[next(iter(self._verified))]
-        self._verified[(source.cache_key, token)] = _Remembered(entry, claims)
 
     async def keys_for(
         self, source: JwksSource, provider: str, alg: str, kid: str | None
     ) -> list[_Key]:
         """The keys that may have signed a token with this ``alg`` and ``kid``: from the cache,
         after fetching when the cache is stale or (once per interval) lacks the ``kid``."""
-        name = source.cache_key
-        entry = self._entries.get(name)
-        now = self.clock()
-        if entry is None or now - entry.fetched_at >= self.ttl:
-            entry = await self._refresh(source, provider, stale_before=now - self.ttl)
+        entry = self._keys.get(source.cache_key)
+        if entry is None:
+            entry = await self._refresh(source, provider, stale_before=None)
         found = [key for key in entry.keys if _fits(key, alg, kid)]
         if not found and self.clock() - entry.fetched_at >= self.refetch_interval:
             entry = await self._refresh(
@@ -339,24 +353,28 @@ class JwksCache:
             found = [key for key in entry.keys if _fits(key, alg, kid)]
         return found
 
-    async def _refresh(self, source: JwksSource, provider: str, *, stale_before: float) -> _Entry:
-        """Fetch the keys unless another task fetched them after ``stale_before`` meanwhile."""
+    async def _refresh(
+        self, source: JwksSource, provider: str, *, stale_before: float | None
+    ) -> _Entry:
+        """Fetch the keys, unless another task fetched them meanwhile: after ``stale_before``, or
+        (None) at all while the cache keeps them."""
         name = source.cache_key
         lock = self._locks.setdefault(name, asyncio.Lock())
         async with lock:
-            entry = self._entries.get(name)
-            if entry is not None and entry.fetched_at > stale_before:
+            entry = self._keys.get(name)
+            if entry is not None and (stale_before is None or entry.fetched_at > stale_before):
                 return entry
             jwks_url = await self._jwks_url(source, provider)
-            response = await self.http.get_json(jwks_url, provider=provider)
-            if response.status != 200:
-                raise ExternalServiceException(f"Error calling {provider}: no JWKS")
-            try:
-                keys = _parse_jwks(response.body)
-            except ValueError as exc:
-                raise ExternalServiceException(f"Error calling {provider}: {exc}") from exc
+            with counted_fetch(self.metrics, "jwks"):
+                response = await self.http.get_json(jwks_url, provider=provider)
+                if response.status != 200:
+                    raise ExternalServiceException(f"Error calling {provider}: no JWKS")
+                try:
+                    keys = _parse_jwks(response.body)
+                except ValueError as exc:
+                    raise ExternalServiceException(f"Error calling {provider}: {exc}") from exc
             entry = _Entry(keys, self.clock())
-            self._entries[name] = entry
+            self._keys.put(name, entry)
             return entry
 
     async def _jwks_url(self, source: JwksSource, provider: str) -> str:
@@ -364,16 +382,17 @@ class JwksCache:
             return source.jwks_url
         assert source.discovery_url is not None
         cached = self._discovery.get(source.discovery_url)
-        if cached is not None and self.clock() - cached.fetched_at < self.ttl:
-            return cached.jwks_url
-        response = await self.http.get_json(source.discovery_url, provider=provider)
-        body = response.body
-        jwks_uri = body.get("jwks_uri") if isinstance(body, dict) else None
-        if response.status != 200 or not isinstance(jwks_uri, str) or not jwks_uri:
-            raise ExternalServiceException(
-                f"Error calling {provider}: no jwks_uri in its OpenID configuration"
-            )
-        self._discovery[source.discovery_url] = _Discovery(jwks_uri, self.clock())
+        if cached is not None:
+            return cached
+        with counted_fetch(self.metrics, "discovery"):
+            response = await self.http.get_json(source.discovery_url, provider=provider)
+            body = response.body
+            jwks_uri = body.get("jwks_uri") if isinstance(body, dict) else None
+            if response.status != 200 or not isinstance(jwks_uri, str) or not jwks_uri:
+                raise ExternalServiceException(
+                    f"Error calling {provider}: no jwks_uri in its OpenID configuration"
+                )
+        self._discovery.put(source.discovery_url, jwks_uri)
         return jwks_uri
 
 
@@ -422,13 +441,18 @@ class OidcVerifier:
 
     async def verify(self, token: str) -> LoginIdentity:
         settings = self.settings
-        claims = self.cache.recall(settings.source, token)
-        if claims is not None:
-            concluded = self.cache.concluded(settings, token)
-            if concluded is not None:
-                self._check_times(claims)  # the only check whose answer changes by itself
+        remembered = self.cache.recall(settings.source, token)
+        if remembered is None:
+            identity = await self._verify(token, None)
+        else:
+            concluded = remembered.identity
+            # Usually the very object (the settings are memoized); an equal one concludes alike.
+            if concluded is not None and (
+                remembered.settings is settings or remembered.settings == settings
+            ):
+                self._check_times(remembered.claims)  # the only check whose answer changes
                 return concluded
-        identity = await self._verify(token, claims)
+            identity = await self._verify(token, remembered.claims)
         self.cache.conclude(settings, token, identity)
         return identity
 

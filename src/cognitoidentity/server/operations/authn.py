@@ -134,6 +134,8 @@ async def link_keys(
         ),
         ctx.runtime.clock(),
     )
+    if result.created:
+        ctx.identity_created(authenticated=True)
     return result.identity_id
 
 

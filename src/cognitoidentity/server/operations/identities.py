@@ -39,6 +39,7 @@ async def get_id(ctx: RequestContext, params: api.GetIdInput) -> api.GetIdRespon
         # nothing, the full path below finds out why and answers with the right error.
         guest = _new_identity(ctx, pool_id, region)
         if await ctx.store.create_guest_identity(guest):
+            ctx.identity_created(authenticated=False)
             return {"IdentityId": guest.identity_id}
     pool = await require_pool(ctx, pool_id, public=True)
     if account is not None and account != pool.account_id:
@@ -50,6 +51,7 @@ async def get_id(ctx: RequestContext, params: api.GetIdInput) -> api.GetIdRespon
         raise api.NotAuthorizedException(UNAUTHENTICATED_DISABLED)
     identity = _new_identity(ctx, pool.pool_id, pool.region)
     await ctx.store.create_identity(identity)
+    ctx.identity_created(authenticated=False)
     return {"IdentityId": identity.identity_id}
 
 

@@ -4,6 +4,7 @@ from a URL."""
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from cognitoidentity.server.store.base import (
     AccessKey,
@@ -23,6 +24,9 @@ from cognitoidentity.server.store.base import (
     StoreBusy,
     StoreError,
 )
+
+if TYPE_CHECKING:
+    from cognitoidentity.server.metrics import Metrics
 
 __all__ = [
     "AccessKey",
@@ -77,9 +81,11 @@ def sqlite_path(url: str) -> str | None:
     return path
 
 
-async def open_store(url: str) -> Store:
+async def open_store(url: str, *, caches: bool = True, metrics: Metrics | None = None) -> Store:
     """Open the store at ``url``: ``postgresql://…`` / ``postgres://…`` (a libpq URI) or SQLite as
-    ``sqlite:///absolute/path.db``, ``sqlite:relative.db`` or a plain path. Schemas are migrated."""
+    ``sqlite:///absolute/path.db``, ``sqlite:relative.db`` or a plain path. Schemas are migrated.
+    ``metrics`` records SQLite's group commits (PostgreSQL commits each call alone). ``caches``
+    False: SQLite keeps no reads (the ``caches`` setting; PostgreSQL keeps none anyway)."""
     match = _SCHEME.match(url)
     if match is not None and match.group(1).lower() in ("postgresql", "postgres"):
         from cognitoidentity.server.store.postgres import PostgresStore
@@ -95,7 +101,7 @@ async def open_store(url: str) -> Store:
         )
     from cognitoidentity.server.store.sqlite import SqliteStore
 
-    return SqliteStore(path)
+    return SqliteStore(path, caches=caches, metrics=metrics)
 
 
 def _redact(url: str) -> str:

@@ -8,7 +8,7 @@ store calls, so no caller can race between a read and a write.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
@@ -173,6 +173,19 @@ class IamSamlProvider:
 OidcProviderMutation = Callable[[IamOidcProvider], IamOidcProvider]
 SamlProviderMutation = Callable[[IamSamlProvider], IamSamlProvider]
 
+StoreRecord = (
+    Account
+    | AccessKey
+    | SigningKeyRecord
+    | IamOidcProvider
+    | IamSamlProvider
+    | IdentityPool
+    | Identity
+    | Login
+)
+"""A record of any kind, as :meth:`Store.export_records` reads them and :meth:`Store.import_records`
+writes them (an identity's ``logins`` are left empty: logins are records of their own)."""
+
 
 class Store(Protocol):
     """Persistence for accounts, keys, pools and identities. All methods are safe to call from many
@@ -180,11 +193,12 @@ class Store(Protocol):
 
     async def close(self) -> None: ...
 
-    def read_mark(self) -> object | None:
-        """A value equal to one returned earlier only if nothing was committed to the store in
-        between, as far as this process's reads can see (reads made in the same event-loop turn
-        see the same state); None when the store cannot tell, which is always correct. Lets a
-        caller reuse what it derived from stored settings (see ``logins/dispatch.py``)."""
+    def version(self) -> Hashable | None:
+        """The version of the stored data as this process sees it: an answer equal to an earlier
+        one means nothing was committed in between, except perhaps while the current request is
+        handled (a write that finished before it arrived, in any process, always counts); None
+        when the store cannot tell, which is always correct. Lets a caller reuse what it derived
+        from stored settings (see ``logins/dispatch.py``)."""
         ...
 
     # -- accounts and access keys -----------------------------------------------------------
@@ -365,3 +379,22 @@ class Store(Protocol):
         ...
 
     async def delete_saml_provider(self, account_id: str, arn: str) -> bool: ...
+
+    # -- backup and declared configuration (``server/backup.py``, ``server/config/``) ----------
+    def export_records(self, *, identities: bool = True) -> AsyncGenerator[StoreRecord, None]:
+        """Every record, read from one consistent snapshot and streamed (memory does not grow with
+        the store), in an order where each record comes after those it needs: accounts, access
+        keys, signing keys, OIDC providers, SAML providers (each by id or ARN, bytewise), pools,
+        then with ``identities`` the identities and the logins (each oldest first)."""
+        ...
+
+    async def import_records(self, records: Sequence[StoreRecord]) -> None:
+        """Insert ``records`` as they are (ids, times, sealed secrets), in one transaction and in
+        the order given within each kind, so that listings keep their order; what a record needs
+        must be stored already or come earlier in ``records``. A login's pool is its identity's.
+        Raises :class:`StoreError` (or the database's error) on a conflict, writing nothing."""
+        ...
+
+    async def rename_account(self, account_id: str, name: str) -> bool:
+        """Set the account's name; False when absent."""
+        ...

@@ -8,7 +8,7 @@ a write of several statements opens one explicit transaction. Nothing is kept be
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +17,7 @@ from psycopg.rows import TupleRow
 
 from cognitoidentity.server import linking
 from cognitoidentity.server.store import base, codec
-from cognitoidentity.server.store.postgres import statements, transactions
+from cognitoidentity.server.store.postgres import backup, statements, transactions
 from cognitoidentity.server.store.postgres.connection import (
     POOL_TIMEOUT,
     Connection,
@@ -56,8 +56,8 @@ class PostgresStore:
     async def close(self) -> None:
         await self._pool.close()
 
-    def read_mark(self) -> None:
-        """Other processes commit unseen (nothing here is kept between reads): never a mark."""
+    def version(self) -> None:
+        """Other processes commit unseen (nothing here is kept between reads): it cannot tell."""
         return None
 
     @contextlib.asynccontextmanager
@@ -400,3 +400,18 @@ class PostgresStore:
             "DELETE FROM iam_saml_providers WHERE arn = %s AND account_id = %s", (arn, account_id)
         )
         return deleted == 1
+
+    # -- backup and declared configuration (:mod:`.backup`) -----------------------------------
+    def export_records(self, *, identities: bool = True) -> AsyncGenerator[base.StoreRecord, None]:
+        return backup.export_records(self._pool, identities=identities)
+
+    async def import_records(self, records: Sequence[base.StoreRecord]) -> None:
+        groups = codec.grouped_rows(records, codec.timestamptz)
+        async with self._transaction() as conn:
+            await backup.insert_records(conn, groups)
+
+    async def rename_account(self, account_id: str, name: str) -> bool:
+        renamed = await self._rowcount(
+            "UPDATE accounts SET name = %s WHERE account_id = %s", (name, account_id)
+        )
+        return renamed == 1

@@ -18,23 +18,31 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from cognitoidentity.server.cache import Cache
 from cognitoidentity.server.store.base import StoreBusy
 from cognitoidentity.server.store.sqlite.connection import READ_BUSY_TIMEOUT_MS, connect, is_busy
 
 READ_CACHE_SIZE = 4096
-"""Point reads kept between two commits (see the module doc); beyond it they are all forgotten."""
+"""Point reads kept between two commits (see the module doc); beyond it the oldest go first."""
 
 R = TypeVar("R")
+_NOT_KEPT: Any = object()
 
 
 class Reader:
-    """The store's reading connection and the point reads it keeps."""
+    """The store's reading connection and the point reads it keeps (``caches`` False: none)."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, caches: bool = True) -> None:
         # Reads run on the event loop: a short wait for a lock (READ_BUSY_TIMEOUT_MS).
         self._conn = connect(path, busy_timeout_ms=READ_BUSY_TIMEOUT_MS)
-        self._kept: dict[tuple[Any, ...], Any] = {}
-        self._kept_version = -1
+        self._kept: Cache[tuple[Any, ...], Any] = Cache(
+            "kept reads",
+            rule="until any connection, in any process, commits: SQLite's data_version, checked"
+            " once per event-loop turn",
+            max_entries=READ_CACHE_SIZE,
+            enabled=caches,
+        )
+        self._version = -1
         self._checked_in: asyncio.AbstractEventLoop | None = None
 
     def close(self) -> None:
@@ -52,41 +60,34 @@ class Reader:
     def _end_check(self) -> None:
         self._checked_in = None
 
-    def _kept_reads(self) -> dict[tuple[Any, ...], Any]:
-        """The kept reads, after forgetting them if anything was committed since (module doc)."""
+    def version(self) -> int:
+        """SQLite's ``data_version`` as of this event-loop turn's check (the module doc), after
+        forgetting the kept reads if it changed: it changes when any connection, in any process,
+        commits."""
         loop = asyncio.get_running_loop()
         # Compared with the loop, not a flag: a loop that stopped before its callback ran must not
         # leave the next loop trusting its check.
         if self._checked_in is not loop:
             version = self.rows("PRAGMA data_version")[0][0]
-            if version != self._kept_version:
+            if version != self._version:
                 self._kept.clear()
-                self._kept_version = version
+                self._version = version
             self._checked_in = loop
             loop.call_soon(self._end_check)
-        return self._kept
-
-    def mark(self) -> int:
-        """SQLite's ``data_version`` as of this event-loop turn's check (the module doc): it
-        changes when any connection, in any process, commits."""
-        self._kept_reads()
-        return self._kept_version
+        return self._version
 
     def one(
         self, sql: str, params: tuple[Any, ...], decode: Callable[[Sequence[Any]], R]
     ) -> R | None:
         """``decode`` of the first row (None without one), kept until the next commit."""
-        kept_reads = self._kept_reads()
+        self.version()
         key = (sql, *params)
-        try:
-            kept: R | None = kept_reads[key]
-            return kept
-        except KeyError:
-            pass
+        kept: Any = self._kept.get(key, _NOT_KEPT)
+        if kept is not _NOT_KEPT:
+            found: R | None = kept
+            return found
         # Read after the check: what is kept is never older than the version it is kept under.
         rows = self.rows(sql, params)
         value = decode(rows[0]) if rows else None
-        if len(kept_reads) >= READ_CACHE_SIZE:
-            kept_reads.clear()
-        kept_reads[key] = value
+        self._kept.put(key, value)
         return value

@@ -1,49 +1,64 @@
 """The :class:`~cognitoidentity.server.store.base.Store` on one SQLite file: reads run on the
 caller's thread through the :class:`~.reads.Reader` (which keeps the hot point reads until a
 commit), writes run on the :class:`~.writer.GroupCommitWriter`'s thread, those of one statement
-here and the others as the jobs of :mod:`.writes`.
+here and the others as the jobs of :mod:`.writes`. Its :meth:`~SqliteStore.version` is SQLite's
+``data_version`` as the reader checks it.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from cognitoidentity.server import linking
+from cognitoidentity.server.cache import Cache
 from cognitoidentity.server.store import base, codec
-from cognitoidentity.server.store.sqlite import statements, writes
+from cognitoidentity.server.store.sqlite import backup, statements, writes
 from cognitoidentity.server.store.sqlite.connection import migrate
 from cognitoidentity.server.store.sqlite.reads import Reader
 from cognitoidentity.server.store.sqlite.writer import GroupCommitWriter, GuestInsert
 
+if TYPE_CHECKING:
+    from cognitoidentity.server.metrics import Metrics
+
 T = TypeVar("T")
 
 POOL_CACHE_SIZE = 1024
-"""Decoded pools kept per store, keyed by id and document text (so never stale)."""
+"""Decoded pools kept per store (the oldest go first beyond it)."""
 
 
 class SqliteStore:
-    """The :class:`~cognitoidentity.server.store.base.Store` on one SQLite file."""
+    """The :class:`~cognitoidentity.server.store.base.Store` on one SQLite file; ``caches`` False
+    keeps neither reads nor decoded pools (the ``caches`` setting)."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(
+        self, path: str | Path, *, caches: bool = True, metrics: Metrics | None = None
+    ) -> None:
         self.path = str(path)
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         migrate(self.path)
-        self._reader = Reader(self.path)
-        self._writer = GroupCommitWriter(self.path)
-        self._pools: dict[tuple[str, str], base.IdentityPool] = {}
+        self._reader = Reader(self.path, caches=caches)
+        self._writer = GroupCommitWriter(self.path, metrics=metrics)
+        # Decoding a pool's JSON document costs more than reading its row; a pool whose document
+        # has not changed is the same (immutable) record, so the decoded one is kept.
+        self._pools: Cache[tuple[str, str], base.IdentityPool] = Cache(
+            "decoded pools",
+            rule="never stale: keyed by the pool id and its stored document",
+            max_entries=POOL_CACHE_SIZE,
+            enabled=caches,
+        )
 
     async def close(self) -> None:
         self._writer.close()
         self._reader.close()
 
-    def read_mark(self) -> int:
+    def version(self) -> int:
         """SQLite's ``data_version`` as of this event-loop turn's check (see :mod:`.reads`): it
         changes when any connection, in any process, commits."""
-        return self._reader.mark()
+        return self._reader.version()
 
     async def _write(self, job: Callable[[sqlite3.Connection], T]) -> T:
         result: T = await self._writer.submit(job)
@@ -123,15 +138,11 @@ class SqliteStore:
         await self._write(lambda conn: writes.create_pool(conn, pool, document, max_pools))
 
     def _pool(self, row: Sequence[Any]) -> base.IdentityPool:
-        # Decoding a pool's JSON document costs more than reading its row; a pool whose document
-        # has not changed is the same (immutable) record, so the decoded one is kept.
         key = (row[0], row[3])
         pool = self._pools.get(key)
         if pool is None:
             pool = codec.pool_from_row(row)
-            if len(self._pools) >= POOL_CACHE_SIZE:
-                self._pools.clear()
-            self._pools[key] = pool
+            self._pools.put(key, pool)
         return pool
 
     async def get_pool(self, pool_id: str) -> base.IdentityPool | None:
@@ -140,7 +151,10 @@ class SqliteStore:
     async def update_pool(
         self, pool_id: str, mutate: base.PoolMutation
     ) -> base.IdentityPool | None:
-        return await self._write(lambda conn: writes.update_pool(conn, pool_id, mutate, self._pool))
+        # The writer's thread decodes for itself: the decoded pools are the event loop's.
+        return await self._write(
+            lambda conn: writes.update_pool(conn, pool_id, mutate, codec.pool_from_row)
+        )
 
     async def delete_pool(self, pool_id: str) -> bool:
         deleted = await self._rowcount("DELETE FROM identity_pools WHERE pool_id = ?", (pool_id,))
@@ -373,3 +387,17 @@ class SqliteStore:
             "DELETE FROM iam_saml_providers WHERE arn = ? AND account_id = ?", (arn, account_id)
         )
         return deleted == 1
+
+    # -- backup and declared configuration (:mod:`.backup`) -----------------------------------
+    def export_records(self, *, identities: bool = True) -> AsyncGenerator[base.StoreRecord, None]:
+        return backup.export_records(self.path, identities=identities)
+
+    async def import_records(self, records: Sequence[base.StoreRecord]) -> None:
+        groups = codec.grouped_rows(records, codec.seconds)
+        await self._write(lambda conn: backup.insert_records(conn, groups))
+
+    async def rename_account(self, account_id: str, name: str) -> bool:
+        renamed = await self._rowcount(
+            "UPDATE accounts SET name = ? WHERE account_id = ?", (name, account_id)
+        )
+        return renamed == 1

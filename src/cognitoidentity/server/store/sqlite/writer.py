@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cognitoidentity.server.store.base import StoreBusy
 from cognitoidentity.server.store.sqlite.connection import (
@@ -29,6 +29,9 @@ from cognitoidentity.server.store.sqlite.connection import (
     is_busy,
     store_error,
 )
+
+if TYPE_CHECKING:
+    from cognitoidentity.server.metrics import Metrics
 
 MAX_GROUP = 512
 """Most writes committed by one transaction; bounds the latency a single fsync can add."""
@@ -89,10 +92,11 @@ def insert_guests(conn: sqlite3.Connection, guests: Sequence[GuestInsert]) -> li
 class GroupCommitWriter:
     """One thread, one connection: runs submitted jobs in shared transactions."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, metrics: Metrics | None = None) -> None:
         # No busy timeout: ``_begin`` waits for the lock itself, until a deadline set by the batch.
         self._conn = connect(path, busy_timeout_ms=0)
         self._jobs: queue.SimpleQueue[Submitted | None] = queue.SimpleQueue()
+        self._metrics = metrics
         self._thread = threading.Thread(target=self._run, name="sqlite-writer", daemon=True)
         self._thread.start()
 
@@ -122,7 +126,10 @@ class GroupCommitWriter:
                     stop = True
                     break
                 batch.append(nxt)
+            started = time.perf_counter()
             self._commit(batch)
+            if self._metrics is not None:
+                self._metrics.store_commit(time.perf_counter() - started, len(batch))
             if stop:
                 return
 
