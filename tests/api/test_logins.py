@@ -20,7 +20,7 @@ from tests.api.test_flows import sts_client
 from tests.api.test_pools import error_of
 from tests.support.idp import GraphApi, HangingServer, MotoServer, OidcProvider, moto
 from tests.support.postgres import require_postgres, temporary_schema
-from tests.support.server import Credentials, ServerProcess
+from tests.support.server import Credentials, ServerProcess, needs_caches
 
 __all__ = ["moto"]  # the session fixture, imported so pytest finds it here
 
@@ -333,6 +333,7 @@ def test_first_logins_racing_make_one_identity(world: World) -> None:
     assert [i["IdentityId"] for i in listed["Identities"]] == list(ids)
 
 
+@needs_caches
 def test_jwks_is_fetched_once_not_per_request(world: World) -> None:
     account = world.server.new_account()
     pool_id = social_pool(world, account)

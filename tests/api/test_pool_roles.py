@@ -1,4 +1,5 @@
-"""SetIdentityPoolRoles / GetIdentityPoolRoles and the principal-tag attribute maps, via boto3."""
+"""SetIdentityPoolRoles / GetIdentityPoolRoles and the principal-tag attribute maps, via boto3,
+against the server's application run in the test process (``in_process``)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,18 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.api.test_pools import error_of
+from tests.support.inprocess import InProcessServer
 from tests.support.server import Credentials, ServerProcess
 
 AUTH = "Cognito_demoAuth_Role"
 UNAUTH = "service-role/Cognito_demoUnauth_Role"
 ADMIN = "admins"
+
+
+@pytest.fixture
+def server(in_process: InProcessServer) -> InProcessServer:
+    """The tests here need no server process (``account`` makes its accounts here too)."""
+    return in_process
 
 
 def role(account: Credentials, name: str) -> str:

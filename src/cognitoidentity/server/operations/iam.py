@@ -74,6 +74,8 @@ __all__ = [
     "MAX_TAGS",
     "MAX_THUMBPRINTS",
     "check_oidc_url",
+    "new_oidc_provider",
+    "new_saml_provider",
     "oidc_provider_arn",
     "saml_provider_arn",
 ]
@@ -256,27 +258,42 @@ async def create_open_id_connect_provider(
 ) -> api.CreateOpenIDConnectProviderResponse:
     """ "Creates an IAM entity to describe an identity provider (IdP) that supports OpenID Connect
     (OIDC)." """
-    _refuse_unsupported(params, "ContextProvider", "IdentityCenterInstanceArn")
-    url = params["Url"]
-    check_oidc_url(url, ctx.runtime.logins.http.policy)
-    client_ids = _client_ids(params.get("ClientIDList", []))
-    thumbprints = _thumbprints(params.get("ThumbprintList", []))
-    tags = _new_tags(params.get("Tags", []))
-    provider = IamOidcProvider(
-        arn=oidc_provider_arn(_partition(ctx), ctx.account_id, url),
+    provider = new_oidc_provider(
+        params,
+        partition=_partition(ctx),
         account_id=ctx.account_id,
-        url=url,
-        created_at=ctx.runtime.clock(),
-        client_ids=client_ids,
-        thumbprints=thumbprints,
-        tags=tags,
+        policy=ctx.runtime.logins.http.policy,
+        now=ctx.runtime.clock(),
     )
     if not await ctx.store.create_oidc_provider(provider):
-        raise api.EntityAlreadyExistsException(f"Provider with url {url} already exists.")
+        raise api.EntityAlreadyExistsException(f"Provider with url {provider.url} already exists.")
     out: api.CreateOpenIDConnectProviderResponse = {"OpenIDConnectProviderArn": provider.arn}
-    if tags:
-        out["Tags"] = _tag_list(tags)
+    if provider.tags:
+        out["Tags"] = _tag_list(provider.tags)
     return out
+
+
+def new_oidc_provider(
+    params: api.CreateOpenIDConnectProviderRequest,
+    *,
+    partition: str,
+    account_id: str,
+    policy: OutboundPolicy,
+    now: datetime,
+) -> IamOidcProvider:
+    """The provider ``CreateOpenIDConnectProvider`` stores for ``params``, checked."""
+    _refuse_unsupported(params, "ContextProvider", "IdentityCenterInstanceArn")
+    url = params["Url"]
+    check_oidc_url(url, policy)
+    return IamOidcProvider(
+        arn=oidc_provider_arn(partition, account_id, url),
+        account_id=account_id,
+        url=url,
+        created_at=now,
+        client_ids=_client_ids(params.get("ClientIDList", [])),
+        thumbprints=_thumbprints(params.get("ThumbprintList", [])),
+        tags=_new_tags(params.get("Tags", [])),
+    )
 
 
 async def get_open_id_connect_provider(
@@ -468,27 +485,36 @@ async def create_saml_provider(
 ) -> api.CreateSAMLProviderResponse:
     """ "Creates an IAM resource that describes an identity provider (IdP) that supports SAML
     2.0." """
+    provider = new_saml_provider(
+        params, partition=_partition(ctx), account_id=ctx.account_id, now=ctx.runtime.clock()
+    )
+    if not await ctx.store.create_saml_provider(provider):
+        raise api.EntityAlreadyExistsException(
+            f"Provider with name {provider.name} already exists."
+        )
+    out: api.CreateSAMLProviderResponse = {"SAMLProviderArn": provider.arn}
+    if provider.tags:
+        out["Tags"] = _tag_list(provider.tags)
+    return out
+
+
+def new_saml_provider(
+    params: api.CreateSAMLProviderRequest, *, partition: str, account_id: str, now: datetime
+) -> IamSamlProvider:
+    """The provider ``CreateSAMLProvider`` stores for ``params``, checked."""
     _refuse_encryption(params)
     _refuse_unsupported(params, "ContextProvider", "IdentityCenterInstanceArn")
     document = params["SAMLMetadataDocument"]
-    valid_until = _valid_until(document)
-    tags = _new_tags(params.get("Tags", []))
     name = params["Name"]
-    provider = IamSamlProvider(
-        arn=saml_provider_arn(_partition(ctx), ctx.account_id, name),
-        account_id=ctx.account_id,
+    return IamSamlProvider(
+        arn=saml_provider_arn(partition, account_id, name),
+        account_id=account_id,
         name=name,
         metadata_document=document,
-        created_at=ctx.runtime.clock(),
-        valid_until=valid_until,
-        tags=tags,
+        created_at=now,
+        valid_until=_valid_until(document),
+        tags=_new_tags(params.get("Tags", [])),
     )
-    if not await ctx.store.create_saml_provider(provider):
-        raise api.EntityAlreadyExistsException(f"Provider with name {name} already exists.")
-    out: api.CreateSAMLProviderResponse = {"SAMLProviderArn": provider.arn}
-    if tags:
-        out["Tags"] = _tag_list(tags)
-    return out
 
 
 async def get_saml_provider(

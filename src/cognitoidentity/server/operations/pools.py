@@ -11,7 +11,7 @@ from cognitoidentity.server.context import RequestContext
 from cognitoidentity.server.operations.lookups import pool_not_found, require_pool
 from cognitoidentity.server.operations.tags import check_tags
 from cognitoidentity.server.pagination import decode_token, encode_token
-from cognitoidentity.server.store.base import CognitoProvider, IdentityPool, LimitReached
+from cognitoidentity.server.store.base import CognitoProvider, IdentityPool, LimitReached, Store
 
 MAX_POOLS_MESSAGE = (
     "You have reached the maximum number of identity pools ({limit}) for this account."
@@ -47,11 +47,12 @@ def pool_output(pool: IdentityPool) -> api.IdentityPool:
     return out
 
 
-def _configured(
+def configured_pool(
     pool: IdentityPool, params: api.CreateIdentityPoolInput | api.IdentityPool
 ) -> IdentityPool:
     """``pool`` with every configurable field taken from ``params``: "If you don't provide a value
-    for a parameter, Amazon Cognito sets it to its default value." """
+    for a parameter, Amazon Cognito sets it to its default value." Raises
+    ``InvalidParameterException`` for a Cognito provider that is not a user pool's."""
     return replace(
         pool,
         name=params["IdentityPoolName"],
@@ -84,19 +85,19 @@ def _cognito_provider(entry: api.CognitoIdentityProvider) -> CognitoProvider:
 
 
 async def check_provider_arns(
-    ctx: RequestContext, params: api.CreateIdentityPoolInput | api.IdentityPool
+    store: Store, account_id: str, params: api.CreateIdentityPoolInput | api.IdentityPool
 ) -> None:
     """Every ``OpenIdConnectProviderARNs`` and ``SamlProviderARNs`` entry must be an IAM provider
-    of the caller's account (kept by this server's IAM endpoint), else ``InvalidParameterException``
+    of the pool's account (kept by this server's IAM endpoint), else ``InvalidParameterException``
     (**Choice** of words: AWS's are not known)."""
     for arn in dict.fromkeys(params.get("OpenIdConnectProviderARNs", ())):
-        if await ctx.store.get_oidc_provider(ctx.account_id, arn) is None:
+        if await store.get_oidc_provider(account_id, arn) is None:
             raise api.InvalidParameterException(
                 f"Invalid OpenIdConnectProviderARN: {arn} is not an OpenID Connect provider of"
                 " this account."
             )
     for arn in dict.fromkeys(params.get("SamlProviderARNs", ())):
-        if await ctx.store.get_saml_provider(ctx.account_id, arn) is None:
+        if await store.get_saml_provider(account_id, arn) is None:
             raise api.InvalidParameterException(
                 f"Invalid SamlProviderARN: {arn} is not a SAML provider of this account."
             )
@@ -109,7 +110,7 @@ async def create_identity_pool(
     is specific to your Amazon Web Services account." At most 1,000 pools per account."""
     tags = dict(params.get("IdentityPoolTags", {}))
     check_tags(tags)
-    await check_provider_arns(ctx, params)
+    await check_provider_arns(ctx.store, ctx.account_id, params)
     region = ctx.region or ctx.runtime.settings.region
     blank = IdentityPool(
         pool_id=f"{region}:{ctx.runtime.new_uuid()}",
@@ -120,7 +121,7 @@ async def create_identity_pool(
         developer_provider_name=params.get("DeveloperProviderName"),
         tags=tags,
     )
-    pool = _configured(blank, params)
+    pool = configured_pool(blank, params)
     limit = ctx.runtime.settings.max_pools_per_account
     try:
         await ctx.store.create_pool(pool, max_pools=limit)
@@ -137,6 +138,18 @@ async def describe_identity_pool(
     return pool_output(await require_pool(ctx, params["IdentityPoolId"]))
 
 
+def developer_provider_after(current: str | None, wanted: str | None) -> str | None:
+    """A pool's ``DeveloperProviderName`` after an update asking for ``wanted``: kept when omitted,
+    set when unset, and otherwise it "cannot be changed once set"."""
+    if wanted is None or wanted == current:
+        return current
+    if current is not None:
+        raise api.InvalidParameterException(
+            "DeveloperProviderName cannot be changed once it is set."
+        )
+    return wanted
+
+
 async def update_identity_pool(ctx: RequestContext, params: api.IdentityPool) -> api.IdentityPool:
     """ "Updates the configuration of an identity pool. If you don't provide a value for a
     parameter, Amazon Cognito sets it to its default value."
@@ -149,21 +162,16 @@ async def update_identity_pool(ctx: RequestContext, params: api.IdentityPool) ->
     new_tags = params.get("IdentityPoolTags")
     if new_tags is not None:
         check_tags(new_tags)
-    await check_provider_arns(ctx, params)
+    await check_provider_arns(ctx.store, ctx.account_id, params)
     wanted_developer = params.get("DeveloperProviderName")
 
     def apply(current: IdentityPool) -> IdentityPool:
-        developer = current.developer_provider_name
-        if wanted_developer is not None and wanted_developer != developer:
-            if developer is not None:
-                raise api.InvalidParameterException(
-                    "DeveloperProviderName cannot be changed once it is set."
-                )
-            developer = wanted_developer
-        updated = _configured(current, params)
+        updated = configured_pool(current, params)
         return replace(
             updated,
-            developer_provider_name=developer,
+            developer_provider_name=developer_provider_after(
+                current.developer_provider_name, wanted_developer
+            ),
             tags=dict(new_tags) if new_tags is not None else current.tags,
         )
 

@@ -37,20 +37,10 @@ async def set_principal_tag_attribute_map(
     await require_pool(ctx, pool_id)
     use_defaults = params.get("UseDefaults", False)
     tags = dict(params.get("PrincipalTags", {}))
-    size = sum(len(k.encode()) + len(v.encode()) for k, v in tags.items())
-    if size > MAX_AGGREGATE_BYTES:
-        raise api.InvalidParameterException(
-            f"The principal tags of {provider} add up to {size} bytes; at most "
-            f"{MAX_AGGREGATE_BYTES} bytes of tag keys and attribute names are allowed."
-        )
-    entry: dict[str, Any] = {"UseDefaults": use_defaults, "PrincipalTags": tags}
+    with_principal_tags({}, provider, use_defaults, tags)  # checked before the pool is locked
 
     def apply(pool: IdentityPool) -> IdentityPool:
-        maps = dict(pool.principal_tag_maps)
-        if use_defaults or tags:
-            maps[provider] = entry
-        else:
-            maps.pop(provider, None)
+        maps = with_principal_tags(pool.principal_tag_maps, provider, use_defaults, tags)
         return replace(pool, principal_tag_maps=maps)
 
     if await ctx.store.update_pool(pool_id, apply) is None:
@@ -59,8 +49,28 @@ async def set_principal_tag_attribute_map(
         "IdentityPoolId": pool_id,
         "IdentityProviderName": provider,
         "UseDefaults": use_defaults,
-        "PrincipalTags": _effective(entry),
+        "PrincipalTags": _effective({"UseDefaults": use_defaults, "PrincipalTags": tags}),
     }
+
+
+def with_principal_tags(
+    maps: Mapping[str, Any], provider: str, use_defaults: bool, tags: Mapping[str, str]
+) -> dict[str, Any]:
+    """A pool's principal-tag maps after setting ``provider``'s (see
+    :func:`set_principal_tag_attribute_map`); raises ``InvalidParameterException`` when the tags
+    are too long."""
+    size = sum(len(k.encode()) + len(v.encode()) for k, v in tags.items())
+    if size > MAX_AGGREGATE_BYTES:
+        raise api.InvalidParameterException(
+            f"The principal tags of {provider} add up to {size} bytes; at most "
+            f"{MAX_AGGREGATE_BYTES} bytes of tag keys and attribute names are allowed."
+        )
+    out = dict(maps)
+    if use_defaults or tags:
+        out[provider] = {"UseDefaults": use_defaults, "PrincipalTags": dict(tags)}
+    else:
+        out.pop(provider, None)
+    return out
 
 
 async def get_principal_tag_attribute_map(

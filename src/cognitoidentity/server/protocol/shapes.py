@@ -107,6 +107,18 @@ def parse(shape: StructureShape | None, body: Any) -> dict[str, Any]:
     return params
 
 
+def parse_member(shape: Shape, value: Any, path: str) -> Any:
+    """:func:`parse` for one member's value at ``path`` (its camelCase wire path, which the
+    messages name), of any shape: for callers that check input piece by piece, such as a file of
+    declared resources (``server/config``), so that an error can be told apart by member."""
+    coerced = _coerce(shape, value)
+    problems: list[str] = []
+    _validate(shape, coerced, path, problems, in_collection=False)
+    if problems:
+        raise ValidationException(validation_message(problems))
+    return coerced
+
+
 def constraint_problems(shape: StructureShape, params: Mapping[str, Any]) -> list[str]:
     """The model's constraints that typed ``params`` (nulls dropped) violate, each worded as Coral
     words it; shared by every protocol."""

@@ -235,3 +235,138 @@ def saml_provider_from_row(row: Row) -> base.IamSamlProvider:
     return base.IamSamlProvider(
         row[0], row[1], row[2], row[3], instant(row[4]), _maybe_instant(row[5]), load_tags(row[6])
     )
+
+
+# -- every record, for backups (``Store.export_records`` / ``Store.import_records``) -------------
+RECORD_KINDS: dict[type, str] = {
+    base.Account: "account",
+    base.AccessKey: "access_key",
+    base.SigningKeyRecord: "signing_key",
+    base.IamOidcProvider: "oidc_provider",
+    base.IamSamlProvider: "saml_provider",
+    base.IdentityPool: "pool",
+    base.Identity: "identity",
+    base.Login: "login",
+}
+"""The name of each kind of record, in the order records are exported and inserted (each after
+those it needs)."""
+
+
+def export_queries(
+    *, identities: bool, collate: str
+) -> list[tuple[str, Callable[[Row], base.StoreRecord]]]:
+    """The selects that read every record, in :data:`RECORD_KINDS` order, each with its decoder;
+    ``collate`` makes text order bytewise (PostgreSQL's ``COLLATE "C"``; SQLite's is already).
+    Identities are read without the provider names of their logins (``NULL``): logins are records
+    of their own."""
+    tables: list[tuple[str, str, str, Callable[[Row], base.StoreRecord]]] = [
+        (ACCOUNT_COLUMNS, "accounts", f"account_id{collate}", account_from_row),
+        (ACCESS_KEY_COLUMNS, "access_keys", f"access_key_id{collate}", access_key_from_row),
+        (SIGNING_KEY_COLUMNS, "signing_keys", f"kid{collate}", signing_key_from_row),
+        (OIDC_COLUMNS, "iam_oidc_providers", f"arn{collate}", oidc_provider_from_row),
+        (SAML_COLUMNS, "iam_saml_providers", f"arn{collate}", saml_provider_from_row),
+        (POOL_COLUMNS, "identity_pools", "seq", pool_from_row),
+    ]
+    if identities:
+        tables += [
+            (f"{IDENTITY_COLUMNS}, NULL", "identities", "seq", identity_from_row),
+            (LOGIN_COLUMNS, "logins", "seq", login_from_row),
+        ]
+    return [
+        (f"SELECT {columns} FROM {table} ORDER BY {order}", decode)  # noqa: S608 - constants
+        for columns, table, order, decode in tables
+    ]
+
+
+def import_statements(mark: str, jsonb: str) -> dict[str, str]:
+    """The insert of each kind of record, with ``mark`` as the placeholder and ``jsonb`` after
+    those of JSON columns (PostgreSQL's ``::jsonb``). A login's pool is its identity's, so a login
+    whose identity is missing inserts nothing."""
+    p, j = mark, mark + jsonb
+    inserts = {
+        "account": ("accounts", ACCOUNT_COLUMNS, [p, p, p]),
+        "access_key": ("access_keys", ACCESS_KEY_COLUMNS, [p, p, p, p]),
+        "signing_key": ("signing_keys", SIGNING_KEY_COLUMNS, [p, p, j, p, p, p]),
+        "oidc_provider": ("iam_oidc_providers", OIDC_COLUMNS, [p, p, p, p, j, j, j]),
+        "saml_provider": ("iam_saml_providers", SAML_COLUMNS, [p, p, p, p, p, p, j]),
+        "pool": (
+            "identity_pools",
+            "pool_id, account_id, region, document, created_at",
+            [p, p, p, j, p],
+        ),
+        "identity": ("identities", IDENTITY_COLUMNS, [p, p, p, p, p]),
+    }
+    statements = {
+        kind: f"INSERT INTO {table} ({columns}) VALUES ({', '.join(values)})"  # noqa: S608
+        for kind, (table, columns, values) in inserts.items()
+    }
+    statements["login"] = (
+        "INSERT INTO logins (pool_id, provider, user_id, identity_id, created_at)"  # noqa: S608
+        f" SELECT pool_id, {p}, {p}, {p}, {p} FROM identities WHERE identity_id = {p}"
+    )
+    return statements
+
+
+def record_row(record: base.StoreRecord, time: TimeColumn) -> tuple[str, tuple[Any, ...]]:
+    """The kind of ``record`` and its row for that kind's statement of :func:`import_statements`."""
+    match record:
+        case base.Account():
+            return "account", (record.account_id, record.name, time(record.created_at))
+        case base.AccessKey():
+            return "access_key", (
+                record.access_key_id,
+                record.account_id,
+                record.secret_ciphertext,
+                time(record.created_at),
+            )
+        case base.SigningKeyRecord():
+            return "signing_key", signing_key_row(record, time)
+        case base.IamOidcProvider():
+            return "oidc_provider", oidc_provider_row(record, time)
+        case base.IamSamlProvider():
+            return "saml_provider", saml_provider_row(record, time)
+        case base.IdentityPool():
+            return "pool", (
+                record.pool_id,
+                record.account_id,
+                record.region,
+                dump_pool_document(record),
+                time(record.created_at),
+            )
+        case base.Identity():
+            return "identity", (
+                record.identity_id,
+                record.pool_id,
+                time(record.created_at),
+                time(record.last_modified_at),
+                record.disabled,
+            )
+        case base.Login():
+            return "login", (
+                record.provider,
+                record.user_id,
+                record.identity_id,
+                time(record.created_at),
+                record.identity_id,
+            )
+
+
+def grouped_rows(
+    records: Sequence[base.StoreRecord], time: TimeColumn
+) -> list[tuple[str, list[tuple[Any, ...]]]]:
+    """The rows of ``records`` by kind, kinds in :data:`RECORD_KINDS` order, rows in the order
+    given."""
+    groups: dict[str, list[tuple[Any, ...]]] = {kind: [] for kind in RECORD_KINDS.values()}
+    for record in records:
+        kind, row = record_row(record, time)
+        groups[kind].append(row)
+    return [(kind, rows) for kind, rows in groups.items() if rows]
+
+
+def check_inserted(kind: str, rows: int, inserted: int) -> None:
+    """Raise unless all ``rows`` of ``kind`` were inserted (only logins can be left out: those
+    whose identity is missing)."""
+    if inserted != rows:
+        raise base.StoreError(
+            f"{rows - inserted} {kind} record(s) not inserted: their identity is not in the store"
+        )
