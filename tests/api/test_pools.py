@@ -1,4 +1,6 @@
-"""Identity pools through boto3 against a real server, on SQLite and PostgreSQL."""
+"""Identity pools through boto3 against the server's application run in the test process
+(``in_process``: the same application and botocore's real requests and parsing, without a process
+or a socket), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,11 +12,18 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from tests.support.inprocess import InProcessServer
 from tests.support.server import Credentials, ServerProcess
 
 POOL_ID = re.compile(
     r"^us-east-1:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
 )
+
+
+@pytest.fixture
+def server(in_process: InProcessServer) -> InProcessServer:
+    """The tests here need no server process (``account`` makes its accounts here too)."""
+    return in_process
 
 
 def error_of(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str, int]:

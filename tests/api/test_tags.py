@@ -1,4 +1,5 @@
-"""TagResource, UntagResource, ListTagsForResource and IdentityPoolTags."""
+"""TagResource, UntagResource, ListTagsForResource and IdentityPoolTags, through boto3 against the
+server's application run in the test process (``in_process``)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,14 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.api.test_pools import error_of
+from tests.support.inprocess import InProcessServer
 from tests.support.server import Credentials, ServerProcess
+
+
+@pytest.fixture
+def server(in_process: InProcessServer) -> InProcessServer:
+    """The tests here need no server process (``account`` makes its accounts here too)."""
+    return in_process
 
 
 def arn_of(account: Credentials, pool_id: str, region: str = "us-east-1") -> str:

@@ -16,13 +16,31 @@ from typing import Any
 
 import boto3
 import httpx
+import pytest
 from botocore import UNSIGNED
 from botocore.config import Config
+
+from tests.support.measure import coverage_env
 
 REGION = "us-east-1"
 ROOT_ACCOUNT = "000000000000"
 START_TIMEOUT = 20.0
 ACCOUNT_BATCH = 20
+TEST_CACHES = "COGNITOIDENTITY_TEST_CACHES"
+"""``on`` or ``off``: the ``caches`` setting of the servers the tests start (default ``on``);
+``scripts/test`` runs the API suite once more with ``off``, to show the answers do not depend on
+the caches."""
+
+
+def caches_setting() -> str:
+    """What :data:`TEST_CACHES` asks for (``on`` when unset)."""
+    return os.environ.get(TEST_CACHES) or "on"
+
+
+needs_caches = pytest.mark.skipif(
+    caches_setting() == "off", reason=f"tests a cache, which {TEST_CACHES}=off switches off"
+)
+"""For a test of a cache's own behaviour (what it saves, how long it trusts what it keeps)."""
 
 
 def free_port() -> int:
@@ -90,6 +108,7 @@ class ServerProcess:
             COGNITOIDENTITY_ROOT_SECRET_ACCESS_KEY=self.root.secret_access_key,
             COGNITOIDENTITY_ROOT_ACCOUNT_ID=self.root.account_id,
             COGNITOIDENTITY_LOG_LEVEL="warning",
+            COGNITOIDENTITY_CACHES=caches_setting(),
         )
         env.update(self.extra_env)
         return env
@@ -105,7 +124,7 @@ class ServerProcess:
                     "--port",
                     str(self.port),
                 ],
-                env=self.env,
+                env={**self.env, **coverage_env()},
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 text=True,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Final
 
 import orjson
@@ -58,15 +60,16 @@ class Started:
     new_root_key: IssuedKey | None
 
 
-async def start(settings: Settings, *, bootstrap: bool = True) -> Started:
+async def start(
+    settings: Settings, *, bootstrap: bool = True, clock: Callable[[], datetime] = utc_now
+) -> Started:
     """Open the store and, for a server (``bootstrap``), make sure usable credentials exist
-    and count what it does (:class:`Metrics`)."""
+    and count what it does (:class:`Metrics`). ``clock`` is the runtime's time (tests move it)."""
     master = load_master_key(settings)
     metrics = Metrics.from_environment() if bootstrap else None
     store = await open_store(
         settings.effective_database_url, caches=settings.caches, metrics=metrics
     )
-    clock = utc_now
     keys = SigningKeys(store, master.box(SIGNING_KEY_PURPOSE), clock=clock, caches=settings.caches)
     tokens = OpenIdTokenIssuer(keys, settings.effective_issuer_url, clock, metrics=metrics)
     runtime = Runtime(
