@@ -170,9 +170,21 @@ class Application:
             protocol = service.protocol
             op = call.operation
             operation = op.name
-            answer = protocol.answer(
-                op, await _call(mounted.runtime, service, call, request, request_id), request_id
-            )
+            # Authenticate, parse, authorize and run, in that order for every protocol: a caller
+            # that is not authenticated learns nothing about the parameters it sent, and a denial
+            # names the resource the parameters name.
+            caller = None
+            if op.signed or _may_be_signed(request):
+                caller = await service.verifier.verify(request)
+            params = protocol.parse_call(call)
+            authorize(caller, op.service, operation, not op.signed, params)
+            handler = service.handlers.get(operation)
+            if handler is None:
+                raise UnsupportedOperationException(
+                    f"{operation} is not implemented by this server yet."
+                )
+            ctx = RequestContext(mounted.runtime, request_id, operation, caller)
+            answer = protocol.answer(op, await handler(ctx, params), request_id)
         except Misrouted as misrouted:
             answer = misrouted.service.protocol.answer_error(misrouted.error, request_id)
         except ServiceError as error:
@@ -219,24 +231,6 @@ def _route(services: Sequence[Service], request: HttpRequest) -> tuple[Service, 
     if unknown is not None:
         raise unknown
     return None
-
-
-async def _call(
-    runtime: Runtime, service: Service, call: Call, request: HttpRequest, request_id: str
-) -> Any:
-    """Authenticate, parse, authorize and run one call, in that order for every protocol: a
-    caller that is not authenticated learns nothing about the parameters it sent, and a denial
-    names the resource the parameters name."""
-    op = call.operation
-    caller = None
-    if op.signed or _may_be_signed(request):
-        caller = await service.verifier.verify(request)
-    params = service.protocol.parse_call(call)
-    authorize(caller, op.service, op.name, not op.signed, params)
-    handler = service.handlers.get(op.name)
-    if handler is None:
-        raise UnsupportedOperationException(f"{op.name} is not implemented by this server yet.")
-    return await handler(RequestContext(runtime, request_id, op.name, caller), params)
 
 
 def _may_be_signed(request: HttpRequest) -> bool:

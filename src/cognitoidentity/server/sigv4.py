@@ -79,7 +79,7 @@ _QUERY_PARAMETERS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built for every request, and a frozen __init__ costs more
 class HttpRequest:
     method: str
     path: str

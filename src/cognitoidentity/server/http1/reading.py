@@ -95,6 +95,10 @@ class BoundedReading:
                 end = self._head_end(data, pos, n)
                 if end < 0:
                     return
+                if pos == 0 and end < n and _rest_is_body(data, end, n):
+                    # The usual read of a POST: one head, then exactly its body. httptools takes
+                    # it in one call (what follows the head is no head: nothing to count).
+                    end = n
             elif phase == BODY:
                 end = min(n, pos + self._body_left)
                 self._body_left -= end - pos
@@ -207,3 +211,22 @@ class BoundedReading:
         self._read_paused &= ~reason
         if was and not self._read_paused and self._transport is not None and not self._lost:
             self._transport.resume_reading()
+
+
+_CONTENT_LENGTHS = (b"\r\nContent-Length:", b"\r\ncontent-length:")
+"""The two spellings clients send; another one just takes the piece-by-piece path."""
+
+
+def _rest_is_body(data: bytes, end: int, n: int) -> bool:
+    """Whether ``data[end:n]`` is exactly the body of the head ending at ``end``, by its
+    ``Content-Length``. Anything else (a head begun in an earlier read, a pipelined request after
+    the body, a length spelled otherwise) goes piece by piece; and should httptools frame the read
+    otherwise (two lengths, a Transfer-Encoding), the framing check after the feed ends the
+    connection, as on the piecewise path."""
+    for name in _CONTENT_LENGTHS:
+        at = data.find(name, 0, end)
+        if at >= 0:
+            start = at + len(name)
+            value = data[start : data.find(b"\r\n", start, end)].strip()
+            return value.isdigit() and end + int(value) == n
+    return False
