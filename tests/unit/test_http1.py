@@ -175,6 +175,31 @@ def test_keep_alive_answers_many_requests_on_one_connection(server: Running) -> 
             assert "connection" not in headers
 
 
+@pytest.mark.parametrize("name", ["Content-Length", "content-length", "CONTENT-LENGTH"])
+def test_a_body_is_read_whole_however_its_length_is_spelled(server: Running, name: str) -> None:
+    """A read holding one head and exactly its body goes to httptools in one call (the two usual
+    spellings), any other read piece by piece: the same answers, bodies and framing either way,
+    a request pipelined right behind a body included."""
+
+    def post(path: str, body: bytes) -> bytes:
+        return (
+            f"POST {path} HTTP/1.1\r\nHost: localhost\r\n{name}: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+
+    sock, rfile = server.connect()
+    with sock, rfile:
+        sock.sendall(post("/echo?one", b"a" * 300))
+        first = json.loads(read_answer(rfile)[2])
+        sock.sendall(post("/echo?two", b"b" * 5) + post("/echo?three", b"c" * 7))
+        rest = [json.loads(read_answer(rfile)[2]) for _ in range(2)]
+    assert [(a["query"], a["body"]) for a in (first, *rest)] == [
+        ("one", 300),
+        ("two", 5),
+        ("three", 7),
+    ]
+
+
 def test_pipelined_requests_are_answered_in_order(server: Running) -> None:
     sock, rfile = server.connect()
     with sock, rfile:
