@@ -11,18 +11,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from tests.support.idp import MotoServer
 from tests.support.postgres import schema_in
-from tests.support.server import START_TIMEOUT, Credentials, ServerProcess
+from tests.support.server import Credentials, ServerProcess
 
 HTTP_LAYERS = ("ours", "granian", "granian-rust")
 """How our application is served: ``ours`` is ``cognitoidentity serve`` (uvicorn with
@@ -132,27 +129,6 @@ class GranianProcess(ServerProcess):
             str(Path(__file__).resolve().parent.parent),
             "bench.granian_app:app",
         ]
-
-    def start(self) -> GranianProcess:
-        with (self.data_dir / f"server-{self.port}.log").open("a") as log:
-            self.process = subprocess.Popen(
-                self.command(),
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                text=True,
-            )
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"granian exited: {self.log_text()}")
-            try:
-                if httpx.get(self.url + "/health", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError(f"granian did not start in {START_TIMEOUT}s: {self.log_text()}")
 
 
 def granian_missing() -> str | None:

@@ -12,7 +12,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import boto3
 import httpx
@@ -113,17 +113,21 @@ class ServerProcess:
         env.update(self.extra_env)
         return env
 
-    def start(self) -> ServerProcess:
+    def command(self) -> list[str]:
+        """The command that serves: ``cognitoidentity serve`` (the benchmark swaps in others)."""
+        return [
+            sys.executable,
+            "-m",
+            "cognitoidentity.server.cli",
+            "serve",
+            "--port",
+            str(self.port),
+        ]
+
+    def start(self) -> Self:
         with (self.data_dir / f"server-{self.port}.log").open("a") as log:
             self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "cognitoidentity.server.cli",
-                    "serve",
-                    "--port",
-                    str(self.port),
-                ],
+                self.command(),
                 env={**self.env, **coverage_env()},
                 stdout=log,
                 stderr=subprocess.STDOUT,
