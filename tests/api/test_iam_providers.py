@@ -476,7 +476,7 @@ def test_iam_xml_on_the_wire(server: ServerProcess, account: Credentials) -> Non
     assert "<Code>MissingAuthenticationToken</Code>" in reply.text
 
     # IAM operations this server does not keep answer UnsupportedOperation, in IAM's namespace.
-    body = b"Action=ListRoles&Version=2010-05-08"
+    body = b"Action=ListUsers&Version=2010-05-08"
     signed = sign(server.url + "/", body, headers, account, service="iam", region=REGION)
     reply = httpx.post(server.url + "/", content=body, headers=signed, timeout=10)
     assert reply.status_code == 400

@@ -21,11 +21,14 @@ from cognitoidentity.server.linking import LinkRequest, LoginKey
 from cognitoidentity.server.store import Store
 from cognitoidentity.server.store.base import (
     Account,
+    IamManagedPolicy,
     IamOidcProvider,
+    IamRole,
     IamSamlProvider,
     Identity,
     IdentityPool,
     Login,
+    PolicyVersion,
     SigningKeyRecord,
 )
 from tests.store.conftest import StoreTarget
@@ -116,6 +119,7 @@ async def fill(store: Store) -> None:
         max_pools=10,
     )
     await store.create_pool(IdentityPool(OTHER_POOL, ACCOUNT, "other", False, T0), max_pools=10)
+    await fill_iam(store)
     for n in range(1, 6):
         at = T0 + timedelta(seconds=n)
         await store.create_identity(Identity(identity_id(n), POOL, at, at, disabled=n == 3))
@@ -133,6 +137,64 @@ async def fill(store: Store) -> None:
         ),
         T0 + timedelta(minutes=2),
     )
+
+
+async def fill_iam(store: Store) -> None:
+    """Managed policies (one with two versions, its default the second) and roles (one with
+    inline policies, attached policies in their order and a permissions boundary)."""
+    doc = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}'
+    policies = [
+        IamManagedPolicy(
+            f"arn:aws:iam::{ACCOUNT}:policy/team/{name}",
+            ACCOUNT,
+            name,
+            "/team/",
+            f"ANPA{name.upper():0<17}",
+            T0,
+            T0 + timedelta(hours=2),
+            versions=(
+                PolicyVersion("v1", doc, T0),
+                PolicyVersion("v3", doc.replace("s3:*", "s3:Get*"), T0 + timedelta(hours=2)),
+            ),
+            default_version_id="v3",
+            next_version=4,
+            description="desc" if name == "Zed" else None,
+            tags={"b": "1", "a": "2"},
+        )
+        for name in ("Zed", "Alpha")
+    ]
+    for policy in policies:
+        assert await store.create_policy(policy, max_policies=10)
+    role = IamRole(
+        f"arn:aws:iam::{ACCOUNT}:role/app/Auth",
+        ACCOUNT,
+        "Auth",
+        "/app/",
+        "AROAEXAMPLE0000000001",
+        '{"Version":"2012-10-17","Statement":[]}',
+        T0,
+        description="d",
+        max_session_duration=7200,
+        permissions_boundary=policies[1].arn,
+        tags={"z": "1", "A": "2"},
+        inline_policies={"second": doc, "first": doc},
+        max_signin_session_duration=3600,
+    )
+    assert await store.create_role(role, max_roles=10)
+    assert await store.create_role(
+        IamRole(
+            f"arn:aws:iam::{ACCOUNT}:role/Guest",
+            ACCOUNT,
+            "Guest",
+            "/",
+            "AROAEXAMPLE0000000002",
+            "{}",
+            T0,
+        ),
+        max_roles=10,
+    )
+    for policy in policies:
+        await store.attach_role_policy(ACCOUNT, "Auth", policy.arn, max_attached=10)
 
 
 def export_lines(target: StoreTarget, master: MasterKey = MASTER) -> list[bytes]:
@@ -165,6 +227,8 @@ def test_export_import_export_gives_the_same_lines(
         "signing_key": 2,
         "oidc_provider": 1,
         "saml_provider": 1,
+        "managed_policy": 2,
+        "role": 2,
         "pool": 2,
         "identity": 7,
         "login": 3,
@@ -185,6 +249,8 @@ def test_export_import_export_gives_the_same_lines(
             await store.get_identity(identity_id(3)),
             [k.kid for k in await store.list_signing_keys()],
             await store.get_oidc_provider(ACCOUNT, oidc),
+            await store.get_role(ACCOUNT, "Auth"),
+            await store.get_policy(ACCOUNT, f"arn:aws:iam::{ACCOUNT}:policy/team/Alpha"),
         )
 
     got = stores[destination].run(restored)
@@ -195,6 +261,14 @@ def test_export_import_export_gives_the_same_lines(
     assert got.kids == ["kid-2", "kid-1"]
     assert got.oidc is not None and list(got.oidc.tags) == ["z", "a"]
     assert len(got.logins) == 2
+    assert got.role is not None and got.policy is not None
+    assert got.role.attached_policies == (
+        f"arn:aws:iam::{ACCOUNT}:policy/team/Zed",
+        f"arn:aws:iam::{ACCOUNT}:policy/team/Alpha",
+    )
+    assert list(got.role.inline_policies) == ["second", "first"]
+    assert got.policy.default_version.version_id == "v3" and got.policy.next_version == 4
+    assert (got.policy.attachment_count, got.policy.boundary_usage_count) == (1, 1)
 
 
 @dataclass(frozen=True)
@@ -205,6 +279,8 @@ class Restored:
     disabled: Identity | None
     kids: list[str]
     oidc: IamOidcProvider | None
+    role: IamRole | None
+    policy: IamManagedPolicy | None
 
 
 def test_import_refuses_what_would_not_give_a_usable_store(stores: dict[str, StoreTarget]) -> None:

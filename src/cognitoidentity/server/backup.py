@@ -7,8 +7,10 @@ The file, one JSON object per line (keys sorted, UTF-8):
 - a header: ``{"format": "cognitoidentity-export", "version": 1, "exported_at": ...,
   "master_key_check": ...}``;
 - one line per record, ``"type"`` naming its kind: ``account``, ``access_key``, ``signing_key``,
-  ``oidc_provider``, ``saml_provider``, ``pool``, ``identity``, ``login``, in that order (each after
-  what it needs), ids and ARNs bytewise within a kind, pools, identities and logins oldest first
+  ``oidc_provider``, ``saml_provider``, ``managed_policy``, ``role``, ``pool``, ``identity``,
+  ``login``, in that order (each after what it needs), ids and ARNs bytewise within a kind,
+  managed policies, roles (with their inline and attached policies), pools, identities and logins
+  oldest first
   (:meth:`~cognitoidentity.server.store.base.Store.export_records`, one snapshot of the store);
 - a last line, ``{"type": "end", "counts": {kind: n, ...}}``: a file cut short is refused.
 
@@ -35,6 +37,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from cognitoidentity.server import iam_backup
 from cognitoidentity.server.accounts import ACCESS_KEY_PURPOSE
 from cognitoidentity.server.crypto import MasterKey, SealError, load_master_key
 from cognitoidentity.server.settings import Settings
@@ -42,7 +45,9 @@ from cognitoidentity.server.store import codec
 from cognitoidentity.server.store.base import (
     AccessKey,
     Account,
+    IamManagedPolicy,
     IamOidcProvider,
+    IamRole,
     IamSamlProvider,
     Identity,
     IdentityPool,
@@ -146,6 +151,10 @@ def record_object(record: StoreRecord) -> dict[str, Any]:
                 "valid_until": _time(record.valid_until),
                 "tags": [[k, v] for k, v in record.tags.items()],
             }
+        case IamManagedPolicy():
+            fields = iam_backup.policy_fields(record, _time)
+        case IamRole():
+            fields = iam_backup.role_fields(record)
         case IdentityPool():
             fields = {
                 "pool_id": record.pool_id,
@@ -215,6 +224,10 @@ def record_from_object(obj: dict[str, Any]) -> StoreRecord:
             _instant(obj["valid_until"]),
             {k: v for k, v in obj["tags"]},
         )
+    if kind == "managed_policy":
+        return iam_backup.policy_from_object(obj, created, _at)
+    if kind == "role":
+        return iam_backup.role_from_object(obj, created)
     if kind == "pool":
         return codec.pool_from_document(
             obj["pool_id"], obj["account_id"], created, obj["configuration"]

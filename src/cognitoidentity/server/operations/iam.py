@@ -3,8 +3,10 @@ thumbprints, metadata and tags.
 
 Identity pools name IAM identity providers by ARN (``OpenIdConnectProviderARNs``,
 ``SamlProviderARNs``); this server keeps them itself, on the IAM Query API, so that boto3's ``iam``
-client, the AWS CLI and infrastructure tools can manage them. Nothing else of IAM is here: the
-model's other operations answer ``UnsupportedOperation``.
+client, the AWS CLI and infrastructure tools can manage them. Roles and managed policies are in
+:mod:`.iam_roles`, :mod:`.iam_role_policies`, :mod:`.iam_policies` and :mod:`.iam_simulate`; this
+module's :data:`IAM` table registers them all, and the model's other operations answer
+``UnsupportedOperation``.
 
 IAM is global: a provider belongs to its account, whatever region the request was signed for.
 Every lookup is scoped to the caller's account, so another account's provider is not found (and
@@ -58,7 +60,13 @@ from urllib.parse import urlsplit
 
 from cognitoidentity.server.api import iam as api
 from cognitoidentity.server.context import RequestContext
-from cognitoidentity.server.operations import Handler
+from cognitoidentity.server.operations import (
+    Handler,
+    iam_policies,
+    iam_role_policies,
+    iam_roles,
+    iam_simulate,
+)
 from cognitoidentity.server.operations.tags import partition_of
 from cognitoidentity.server.outbound import OutboundPolicy, OutboundRefused
 from cognitoidentity.server.store.base import (
@@ -632,5 +640,42 @@ IAM: dict[str, Handler] = {
     "TagSAMLProvider": tag_saml_provider,
     "UntagSAMLProvider": untag_saml_provider,
     "ListSAMLProviderTags": list_saml_provider_tags,
+    "CreateRole": iam_roles.create_role,
+    "GetRole": iam_roles.get_role,
+    "ListRoles": iam_roles.list_roles,
+    "UpdateRole": iam_roles.update_role,
+    "UpdateRoleDescription": iam_roles.update_role_description,
+    "UpdateAssumeRolePolicy": iam_roles.update_assume_role_policy,
+    "DeleteRole": iam_roles.delete_role,
+    "PutRolePermissionsBoundary": iam_roles.put_role_permissions_boundary,
+    "DeleteRolePermissionsBoundary": iam_roles.delete_role_permissions_boundary,
+    "TagRole": iam_roles.tag_role,
+    "UntagRole": iam_roles.untag_role,
+    "ListRoleTags": iam_roles.list_role_tags,
+    "PutRolePolicy": iam_role_policies.put_role_policy,
+    "GetRolePolicy": iam_role_policies.get_role_policy,
+    "DeleteRolePolicy": iam_role_policies.delete_role_policy,
+    "ListRolePolicies": iam_role_policies.list_role_policies,
+    "AttachRolePolicy": iam_role_policies.attach_role_policy,
+    "DetachRolePolicy": iam_role_policies.detach_role_policy,
+    "ListAttachedRolePolicies": iam_role_policies.list_attached_role_policies,
+    "CreatePolicy": iam_policies.create_policy,
+    "GetPolicy": iam_policies.get_policy,
+    "DeletePolicy": iam_policies.delete_policy,
+    "ListPolicies": iam_policies.list_policies,
+    "TagPolicy": iam_policies.tag_policy,
+    "UntagPolicy": iam_policies.untag_policy,
+    "ListPolicyTags": iam_policies.list_policy_tags,
+    "CreatePolicyVersion": iam_policies.create_policy_version,
+    "GetPolicyVersion": iam_policies.get_policy_version,
+    "ListPolicyVersions": iam_policies.list_policy_versions,
+    "DeletePolicyVersion": iam_policies.delete_policy_version,
+    "SetDefaultPolicyVersion": iam_policies.set_default_policy_version,
+    "GetContextKeysForPrincipalPolicy": iam_simulate.get_context_keys_for_principal_policy,
+    "GetContextKeysForCustomPolicy": iam_simulate.get_context_keys_for_custom_policy,
+    "SimulatePrincipalPolicy": iam_simulate.simulate_principal_policy,
+    "SimulateCustomPolicy": iam_simulate.simulate_custom_policy,
 }
-"""The IAM operations by name; the model's others answer ``UnsupportedOperation``."""
+"""The IAM operations by name (providers here; roles and policies in :mod:`.iam_roles`,
+:mod:`.iam_role_policies`, :mod:`.iam_policies` and :mod:`.iam_simulate`); the model's others
+answer ``UnsupportedOperation``."""

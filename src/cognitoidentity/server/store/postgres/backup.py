@@ -12,6 +12,7 @@ from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 from cognitoidentity.server.store import base, codec
+from cognitoidentity.server.store.postgres import iam_roles
 from cognitoidentity.server.store.postgres.connection import Connection, Pool, connection
 
 EXPORT_FETCH = 1000
@@ -22,7 +23,9 @@ IMPORT_STATEMENTS = codec.import_statements("%s", "::jsonb")
 async def export_records(pool: Pool, *, identities: bool) -> AsyncGenerator[base.StoreRecord, None]:
     async with connection(pool) as conn, conn.transaction():
         await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        for sql, decode in codec.export_queries(identities=identities, collate=' COLLATE "C"'):
+        for sql, decode in codec.export_queries(
+            identities=identities, collate=' COLLATE "C"', attached=iam_roles.ATTACHED
+        ):
             async with conn.cursor(name="export") as cursor:
                 cursor.itersize = EXPORT_FETCH
                 await cursor.execute(sql)

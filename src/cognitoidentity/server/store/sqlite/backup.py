@@ -15,6 +15,7 @@ from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 from cognitoidentity.server.store import base, codec
+from cognitoidentity.server.store.sqlite import iam_roles
 from cognitoidentity.server.store.sqlite.connection import connect
 
 EXPORT_FETCH = 1000
@@ -26,7 +27,9 @@ async def export_records(path: str, *, identities: bool) -> AsyncGenerator[base.
     conn = connect(path)
     try:
         conn.execute("BEGIN")
-        for sql, decode in codec.export_queries(identities=identities, collate=""):
+        for sql, decode in codec.export_queries(
+            identities=identities, collate="", attached=iam_roles.ATTACHED
+        ):
             cursor = conn.execute(sql)
             while rows := cursor.fetchmany(EXPORT_FETCH):
                 for row in rows:

@@ -1,0 +1,3 @@
+-- PostgreSQL's migration 0005 re-keys identities by (pool_id, seq) so its planner always walks one
+-- pool's index. SQLite's identities_by_pool index (pool_id, seq) already serves ListIdentities, so
+-- there is nothing to do here: the step exists so that both dialects number their migrations alike.
