@@ -25,6 +25,7 @@ from cognitoidentity.server.operations.sts import (
     assume_role_with_web_identity,
     get_caller_identity,
 )
+from cognitoidentity.server.role_directory import RoleDirectory
 from cognitoidentity.server.settings import Settings
 from cognitoidentity.server.sigv4 import Caller
 from cognitoidentity.server.store.base import Account, IdentityPool
@@ -95,6 +96,7 @@ def run(tmp_path: Path, body: Callable[[World], Awaitable[None]]) -> None:
             logins=LoginVerifier.from_settings(
                 Settings(data_dir=tmp_path), provider_directory(store)
             ),
+            roles=RoleDirectory(store),
             clock=clock,
         )
         await store.create_account(Account(ACCOUNT, "test", T0))
@@ -168,6 +170,8 @@ def test_an_unauthenticated_token_assumes_the_unauthenticated_role(tmp_path: Pat
             pool_id=POOL,
             provider="identity.example.com",
             tags={},
+            amr=("unauthenticated",),
+            issued_at=T0,
         )
 
     run(tmp_path, body)
@@ -250,16 +254,35 @@ def test_principal_tags_become_session_tags(tmp_path: Path) -> None:
     run(tmp_path, body)
 
 
-def test_session_policy_must_be_a_json_object(tmp_path: Path) -> None:
+def test_session_policy_must_be_a_valid_policy(tmp_path: Path) -> None:
+    """STS's two wordings: not JSON, and JSON that is no valid session policy."""
+
     async def body(world: World) -> None:
         token = await world.token()
-        for bad in ("not json", "[1, 2]"):
+        no_resource = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*"}]}'
+        principal = (
+            '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*",'
+            '"Action":"s3:*","Resource":"*"}]}'
+        )
+        for bad, message in (
+            ("not json", "Syntax errors in policy."),
+            ("[1, 2]", "Syntax errors in policy."),
+            (no_resource, "The policy is not in the valid JSON format."),
+            (principal, "The policy is not in the valid JSON format."),
+        ):
             with pytest.raises(api.MalformedPolicyDocumentException) as exc:
                 await world.assume(token, UNAUTH_ROLE, Policy=bad)
-            assert exc.value.message == "Syntax errors in policy."
-        policy = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*"}]}'
+            assert exc.value.message == message, bad
+        policy = (
+            '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*",'
+            '"Resource":"*"}]}'
+        )
         out = await world.assume(token, UNAUTH_ROLE, Policy=policy)
         assert 1 <= out["PackedPolicySize"] <= 100
+        _, session = world.runtime.credentials.open(
+            out["Credentials"]["AccessKeyId"], out["Credentials"]["SessionToken"]
+        )
+        assert session.policy == policy
 
     run(tmp_path, body)
 

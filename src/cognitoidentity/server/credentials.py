@@ -8,11 +8,21 @@ associated data. A process that holds the master key opens it in a few microseco
 secret to check the SigV4 signature with; nothing is stored, so nothing can be looked up or revoked
 before the token expires (as with AWS, where a session lasts until its expiry).
 
+The session also carries what later authorization decisions need (:mod:`.authorization`,
+:mod:`.session_context`): the role's id as our IAM knows it (``AROA…``, when the role exists there;
+otherwise one derived from the ARN), the web identity token's ``amr``, the session policy
+(``Policy``) and policy ARNs (``PolicyArns``) of AssumeRoleWithWebIdentity, and the time it was
+issued (``aws:TokenIssueTime``). The role's own policies are not sealed: they are read when a
+decision is made, so a change to the role applies to its live sessions, as on AWS.
+
 Token layout (before base64url, unpadded): :class:`~.crypto.EpochBox`'s (a version byte, the hour
 it was sealed in, whose own derived key sealed it, the 12-byte nonce), then the AES-GCM ciphertext
-and tag of an orjson array ``[version, access key id, secret, account, role ARN, session name,
-expiry (epoch seconds), identity id, pool id, provider, {tag: value}]``. Tokens of the first
-layout (the nonce first, one key for every token) are still opened until they expire.
+and tag of an orjson array ``[2, access key id, secret, account, role ARN, session name, expiry
+(epoch seconds), identity id, pool id, provider, {tag: value}, role id or null, [amr...], session
+policy or null, [policy ARN...], issued (epoch seconds)]``. Documents of format 1 (the first eleven
+members, sealed before sessions carried the rest) are still opened until they expire (12 hours at
+most): their sessions have the derived role id, no ``amr``, no session policy. Tokens of the first
+layout (the nonce first, one key for every token) are still opened until they expire too.
 """
 
 from __future__ import annotations
@@ -60,7 +70,9 @@ MAX_SESSION_SECONDS: Final = 43_200
 TEMPORARY_KEY_PREFIX: Final = "ASIA"
 ROLE_ID_PREFIX: Final = "AROA"
 EXPIRED_TOKEN_MESSAGE: Final = "The security token included in the request is expired"  # noqa: S105
-_FORMAT_VERSION: Final = 1
+_FORMAT_VERSION: Final = 2
+_FORMAT_1_MEMBERS: Final = 11
+"""A format-1 document: the members before the role id."""
 _MAX_TOKEN_CHARS: Final = 16_384
 """Longer session tokens are refused before any decoding (a session with 50 tags is ~10 KB)."""
 
@@ -103,10 +115,12 @@ def role_name(role_arn: str) -> str:
 
 
 def role_id(role_arn: str) -> str:
-    """A stable unique id for a role: ``AROA`` and 17 base-32 characters of the ARN's SHA-256.
+    """A stable unique id for a role our IAM does not hold: ``AROA`` and 17 base-32 characters of
+    the ARN's SHA-256.
 
-    IAM gives each role a random id at creation; this server has no IAM, so the id is derived from
-    the ARN, the same in every process and across restarts."""
+    IAM gives each role a random id at creation (a role of our IAM has its own, which sessions
+    carry); for a role ARN that names none, the id is derived from the ARN, the same in every
+    process and across restarts."""
     digest = base64.b32encode(hashlib.sha256(role_arn.encode()).digest()).decode()
     return ROLE_ID_PREFIX + digest[:17]
 
@@ -124,6 +138,18 @@ class Session:
     pool_id: str | None = None
     provider: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
+    iam_role_id: str | None = None
+    """The role's id (``AROA…``) in our IAM when the role exists there; None: derived from the
+    ARN (:func:`role_id`)."""
+    amr: tuple[str, ...] = ()
+    """The web identity token's ``amr`` (``cognito-identity.amazonaws.com:amr``)."""
+    policy: str | None = None
+    """The session policy (AssumeRoleWithWebIdentity's ``Policy``), as passed and validated."""
+    policy_arns: tuple[str, ...] = ()
+    """The managed session policies (``PolicyArns``), by ARN."""
+    issued_at: datetime | None = None
+    """When the credentials were issued (``aws:TokenIssueTime``, to the second); None: unknown
+    (format 1). The operations that issue credentials set it."""
 
     @property
     def role_name(self) -> str:
@@ -131,7 +157,13 @@ class Session:
 
     @property
     def role_id(self) -> str:
-        return role_id(self.role_arn)
+        """The role's ``AROA…`` id: our IAM's when the role exists there, else derived."""
+        return self.iam_role_id or role_id(self.role_arn)
+
+    @property
+    def has_session_policy(self) -> bool:
+        """Whether session policies narrow the role's permissions (an inline one, or ARNs)."""
+        return self.policy is not None or bool(self.policy_arns)
 
     @property
     def assumed_role_arn(self) -> str:
@@ -183,6 +215,7 @@ class CredentialVault:
         access_key_id = new_temporary_access_key_id(self._random)
         secret = new_temporary_secret(self._random)
         expires = _epoch(session.expires_at)
+        now = self._clock()
         document = orjson.dumps(
             [
                 _FORMAT_VERSION,
@@ -196,9 +229,14 @@ class CredentialVault:
                 session.pool_id,
                 session.provider,
                 session.tags,
+                session.iam_role_id,
+                session.amr,
+                session.policy,
+                session.policy_arns,
+                None if session.issued_at is None else _epoch(session.issued_at),
             ]
         )
-        sealed = self._box.seal(document, access_key_id.encode(), self._clock().timestamp())
+        sealed = self._box.seal(document, access_key_id.encode(), now.timestamp())
         token = base64.urlsafe_b64encode(sealed).rstrip(b"=").decode()
         if self._metrics is not None:
             self._metrics.credentials_issued()
@@ -222,22 +260,14 @@ class CredentialVault:
             raise InvalidSessionToken("session token is not base64url") from exc
         try:
             document = orjson.loads(self._unseal(sealed, access_key_id.encode()))
-            (
-                version,
-                sealed_key_id,
-                secret,
-                account_id,
-                role_arn,
-                session_name,
-                expires,
-                identity_id,
-                pool_id,
-                provider,
-                tags,
-            ) = document
+            version, sealed_key_id, secret, account_id, role_arn, session_name, expires = document[
+                :7
+            ]
+            identity_id, pool_id, provider, tags = document[7:_FORMAT_1_MEMBERS]
+            iam_role_id, amr, policy, policy_arns, issued = _later_members(version, document)
         except (SealError, orjson.JSONDecodeError, TypeError, ValueError) as exc:
             raise InvalidSessionToken("session token does not verify") from exc
-        if version != _FORMAT_VERSION or sealed_key_id != access_key_id:
+        if sealed_key_id != access_key_id:
             raise InvalidSessionToken("session token is not for this access key")
         session = Session(
             account_id=account_id,
@@ -248,6 +278,11 @@ class CredentialVault:
             pool_id=pool_id,
             provider=provider,
             tags=tags,
+            iam_role_id=iam_role_id,
+            amr=tuple(amr),
+            policy=policy,
+            policy_arns=tuple(policy_arns),
+            issued_at=None if issued is None else datetime.fromtimestamp(issued, UTC),
         )
         if _epoch(self._clock()) >= expires:
             raise SessionExpired(session)
@@ -260,6 +295,28 @@ class CredentialVault:
             # A token of the first layout (from before an upgrade) starts with its random nonce,
             # which may even look like this layout's version byte.
             return self._v1.open(sealed, aad)
+
+
+_Later = tuple[str | None, list[str], str | None, list[str], int | None]
+
+
+def _later_members(version: object, document: list[object]) -> _Later:
+    """The members format 2 added (role id, amr, session policy, policy ARNs, issue time), or
+    what a format-1 session stands for; raises ValueError for any other format."""
+    if version == 1 and len(document) == _FORMAT_1_MEMBERS:
+        return None, [], None, [], None
+    if version != _FORMAT_VERSION or len(document) != _FORMAT_1_MEMBERS + 5:
+        raise ValueError(f"unknown session token format {version!r}")
+    iam_role_id, amr, policy, policy_arns, issued = document[_FORMAT_1_MEMBERS:]
+    if not isinstance(amr, list) or not isinstance(policy_arns, list):
+        raise ValueError("malformed session token")
+    return (
+        iam_role_id if isinstance(iam_role_id, str) else None,
+        [str(entry) for entry in amr],
+        policy if isinstance(policy, str) else None,
+        [str(arn) for arn in policy_arns],
+        issued if isinstance(issued, int) else None,
+    )
 
 
 class TemporaryCredentialResolver:

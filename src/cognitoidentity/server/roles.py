@@ -40,11 +40,15 @@ __all__ = [
     "UNAUTHENTICATED",
     "VerifiedLogin",
     "check_roles",
+    "claim_values",
     "forbidden_role",
     "foreign_role_message",
     "is_role_arn",
+    "mapping_key_for",
     "resolve_role",
     "role_account",
+    "rule_matches",
+    "token_roles",
 ]
 
 AUTHENTICATED: Final = "authenticated"
@@ -275,10 +279,16 @@ def _pool_role(roles: Mapping[str, str], role_type: str) -> str:
 def _mapping_for(
     login: VerifiedLogin, role_mappings: Mapping[str, RoleMapping]
 ) -> RoleMapping | None:
+    key = mapping_key_for(login, role_mappings)
+    return None if key is None else role_mappings[key]
+
+
+def mapping_key_for(login: VerifiedLogin, role_mappings: Mapping[str, RoleMapping]) -> str | None:
+    """The ``RoleMappings`` key whose mapping decides for ``login``: the first of its
+    ``mapping_keys`` (most specific first) that has one; None when none has."""
     for key in login.mapping_keys or (login.provider,):
-        mapping = role_mappings.get(key)
-        if mapping is not None:
-            return mapping
+        if role_mappings.get(key) is not None:
+            return key
     return None
 
 
@@ -412,3 +422,22 @@ def _resolve_rules(
     role = matched[0] if matched else _ambiguous(login, mapping, roles)
     _check_custom_role(custom_role_arn, role)
     return role
+
+
+# --- What :mod:`.explain` reports, with the very predicates resolve_role uses -----------------
+
+
+def token_roles(value: object) -> tuple[str, ...]:
+    """The distinct role ARNs of a ``cognito:roles`` claim, in order."""
+    return _token_roles(value)
+
+
+def claim_values(value: object) -> tuple[str, ...]:
+    """A claim as the strings a ``Rules`` mapping's rules compare; empty when it counts as
+    missing."""
+    return _claim_values(value)
+
+
+def rule_matches(rule: MappingRule, claims: Mapping[str, object]) -> bool:
+    """Whether one rule of a ``Rules`` mapping matches ``claims``."""
+    return _rule_matches(rule, claims)

@@ -58,6 +58,12 @@ class Settings:
     reach over plain HTTP or at non-public addresses; None: ``loopback`` when ``host`` is a loopback
     host, else nothing (:mod:`cognitoidentity.server.outbound`). Env: comma-separated, ``none``
     for an empty list."""
+    iam_roles: str = "lenient"
+    """How a role ARN that names no role of our IAM is treated (:mod:`.trust`): ``lenient``, a
+    role the identity pool itself names is trusted as if its trust policy trusted the pool (set-ups
+    made before roles lived here keep working); ``strict``, as on AWS, the role must exist and its
+    trust policy allow. A role that exists is always checked against its trust policy. Env:
+    ``lenient`` or ``strict``."""
 
     @property
     def effective_issuer_url(self) -> str:
@@ -92,6 +98,17 @@ def parse_workers(text: str) -> int:
     return count
 
 
+IAM_ROLES_MODES = ("lenient", "strict")
+
+
+def parse_iam_roles(text: str) -> str:
+    """``lenient`` or ``strict`` (any case)."""
+    mode = text.strip().lower()
+    if mode not in IAM_ROLES_MODES:
+        raise ValueError(f"must be lenient or strict, not {text!r}")
+    return mode
+
+
 def settings_from_env(**overrides: object) -> Settings:
     """Settings from ``COGNITOIDENTITY_*`` variables, then ``overrides`` (flags) where not None."""
     values: dict[str, object] = {}
@@ -115,6 +132,7 @@ def settings_from_env(**overrides: object) -> Settings:
         "provider_endpoints": ("PROVIDER_ENDPOINTS", json.loads),
         "outbound_allow": ("OUTBOUND_ALLOW", parse_allow_list),
         "workers": ("WORKERS", parse_workers),
+        "iam_roles": ("IAM_ROLES", parse_iam_roles),
     }
     for attr, (name, kind) in mapping.items():
         raw = env(name)

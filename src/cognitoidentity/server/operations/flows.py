@@ -1,9 +1,22 @@
 """The calls that turn an identity into a token or credentials: GetOpenIdToken (basic flow) and
-GetCredentialsForIdentity (enhanced flow)."""
+GetCredentialsForIdentity (enhanced flow).
+
+In the enhanced flow Cognito calls STS itself: the role it chose must trust the pool's token as
+in the basic flow (:mod:`..trust`, the same check, for the session ``CognitoIdentityCredentials``),
+else "Invalid identity pool configuration. Check assigned IAM roles for this pool."
+(``InvalidIdentityPoolConfigurationException``, which covers both "no role configured" and "STS
+returned an error"). A role our IAM does not hold is trusted in ``lenient`` mode (the pool's
+configuration, or a verified login, chose it) and refused in ``strict`` mode.
+
+**Choice**: Cognito's own scope-down session policy for guests (and the managed policy
+``AmazonCognitoUnauthenticatedIdentities`` it adds) is not applied: its service list is not
+published in full and changes; guest sessions have exactly their role's permissions.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 
 from cognitoidentity.server.api import cognito_identity as api
 from cognitoidentity.server.context import RequestContext
@@ -16,9 +29,9 @@ from cognitoidentity.server.roles import (
     INVALID_POOL_CONFIGURATION,
     forbidden_role,
     resolve_role,
-    role_account,
 )
 from cognitoidentity.server.store.base import Identity, IdentityPool
+from cognitoidentity.server.trust import TrustVerdict, check_trust, trust_context
 
 OPENID_TOKEN_LIFETIME = timedelta(seconds=600)
 """GetOpenIdToken: "The OpenID token is valid for 10 minutes." """
@@ -31,7 +44,7 @@ LOGINS_FOR_UNAUTHENTICATED = (
 )
 
 
-def _usable_unauthenticated(identity: Identity, pool: IdentityPool) -> None:
+def usable_unauthenticated(identity: Identity, pool: IdentityPool) -> None:
     """An unauthenticated identity may get a token or credentials only while it is enabled, has no
     logins, and its pool still allows unauthenticated identities."""
     if identity.disabled:
@@ -42,7 +55,7 @@ def _usable_unauthenticated(identity: Identity, pool: IdentityPool) -> None:
         raise api.NotAuthorizedException(UNAUTHENTICATED_DISABLED)
 
 
-def _has_login_providers(pool: IdentityPool) -> bool:
+def has_login_providers(pool: IdentityPool) -> bool:
     return bool(
         pool.supported_login_providers
         or pool.cognito_identity_providers
@@ -64,7 +77,7 @@ async def get_open_id_token(
         raise api.InvalidParameterException(CLASSIC_FLOW_DISABLED)
     logins = params.get("Logins") or {}
     if not logins:
-        _usable_unauthenticated(identity, pool)
+        usable_unauthenticated(identity, pool)
         token = await ctx.runtime.tokens.issue(
             identity_id=identity.identity_id,
             pool_id=pool.pool_id,
@@ -97,7 +110,7 @@ async def get_credentials_for_identity(
     logins = params.get("Logins") or {}
     custom_role = params.get("CustomRoleArn")
     if not logins:
-        _usable_unauthenticated(identity, pool)
+        usable_unauthenticated(identity, pool)
         role_arn = resolve_role(
             roles=pool.roles,
             role_mappings=pool.role_mappings,
@@ -105,12 +118,14 @@ async def get_credentials_for_identity(
             logins=(),
             custom_role_arn=custom_role,
         )
-        return _credentials(ctx, pool, identity.identity_id, role_arn, {}, None)
-    if not identity.logins and not _has_login_providers(pool):
+        return await _credentials(
+            ctx, pool, identity.identity_id, role_arn, {}, None, ("unauthenticated",)
+        )
+    if not identity.logins and not has_login_providers(pool):
         raise api.InvalidParameterException(LOGINS_FOR_UNAUTHENTICATED)
     proven = await authenticate(ctx, pool, logins, identity.identity_id)
     if proven.saml_roles:
-        role_arn = _saml_role(proven.saml_roles, custom_role)
+        role_arn = saml_role(proven.saml_roles, custom_role)
     else:
         role_arn = resolve_role(
             roles=pool.roles,
@@ -119,12 +134,18 @@ async def get_credentials_for_identity(
             logins=proven.role_logins,
             custom_role_arn=custom_role,
         )
-    return _credentials(
-        ctx, pool, proven.identity_id, role_arn, proven.principal_tags, proven.provider
+    return await _credentials(
+        ctx,
+        pool,
+        proven.identity_id,
+        role_arn,
+        proven.principal_tags,
+        proven.provider,
+        ("authenticated", *proven.amr),
     )
 
 
-def _saml_role(pairs: tuple[tuple[str, str], ...], custom_role: str | None) -> str:
+def saml_role(pairs: tuple[tuple[str, str], ...], custom_role: str | None) -> str:
     """ "SAML ... uses CustomRoleArn to choose among several" roles of the assertion."""
     roles = list(dict.fromkeys(role for role, _ in pairs))
     if custom_role is not None:
@@ -138,20 +159,51 @@ def _saml_role(pairs: tuple[tuple[str, str], ...], custom_role: str | None) -> s
     return roles[0]
 
 
-def _credentials(
+async def enhanced_flow_trust(
+    ctx: RequestContext,
+    pool: IdentityPool,
+    identity_id: str,
+    role_arn: str,
+    tags: Mapping[str, str],
+    amr: Sequence[str],
+    now: datetime,
+) -> TrustVerdict:
+    """The trust check Cognito's own AssumeRoleWithWebIdentity makes for the role it chose: the
+    pool names the role, the session is ``CognitoIdentityCredentials``."""
+    return await check_trust(
+        ctx.runtime.roles,
+        ctx.runtime.settings.iam_roles,
+        account_id=pool.account_id,
+        role_arn=role_arn,
+        named_by_pool=True,
+        context=trust_context(
+            pool_id=pool.pool_id,
+            identity_id=identity_id,
+            amr=amr,
+            session_name=SESSION_NAME,
+            tags=tags,
+            now=now,
+        ),
+        tags=bool(tags),
+    )
+
+
+async def _credentials(
     ctx: RequestContext,
     pool: IdentityPool,
     identity_id: str,
     role_arn: str,
     tags: dict[str, str],
     provider: str | None,
+    amr: Sequence[str],
 ) -> api.GetCredentialsForIdentityResponse:
-    if role_account(role_arn) != pool.account_id:
-        # A role of another account (named by a user pool's cognito:roles claim, a SAML
-        # assertion, or stored before pools were checked): with no trust policy to say that
-        # account trusts this pool, STS would refuse, and so does GetCredentialsForIdentity.
+    now = ctx.runtime.clock().replace(microsecond=0)
+    verdict = await enhanced_flow_trust(ctx, pool, identity_id, role_arn, tags, amr, now)
+    if not verdict.trusted:
+        # Also a role of another account (named by a user pool's cognito:roles claim, a SAML
+        # assertion, or stored before pools were checked): STS would refuse, and so does
+        # GetCredentialsForIdentity.
         raise api.InvalidIdentityPoolConfigurationException(INVALID_POOL_CONFIGURATION)
-    now = ctx.runtime.clock()
     issued = ctx.runtime.credentials.issue(
         Session(
             account_id=pool.account_id,
@@ -162,6 +214,9 @@ def _credentials(
             pool_id=pool.pool_id,
             provider=provider,
             tags=tags,
+            iam_role_id=verdict.role.role_id if verdict.role is not None else None,
+            amr=tuple(amr),
+            issued_at=now,
         )
     )
     return {

@@ -1,10 +1,13 @@
 """The STS operations this server answers: GetCallerIdentity and AssumeRoleWithWebIdentity.
 
-There is no IAM here: a role is what an identity pool's configuration names. Which roles a web
-identity token may assume is the rule that the standard Cognito trust policy expresses
-(``cognito-identity.amazonaws.com:aud`` = the pool, ``:amr`` = authenticated or unauthenticated):
-an unauthenticated identity's token may assume the pool's unauthenticated role; an authenticated
-one the pool's authenticated role or any role its rule-based role mappings can pick.
+Which roles a web identity token may assume is decided by :mod:`..trust`: a role of our IAM by
+its trust policy, as AWS's STS decides it (so the basic flow works for any role whose trust
+policy trusts the pool, whether the pool names it or not); a role ARN our IAM does not hold by
+the ``iam_roles`` setting (``lenient``: the roles the pool names are trusted, as the standard
+Cognito trust policy would, ``cognito-identity.amazonaws.com:aud`` = the pool and ``:amr`` =
+authenticated or unauthenticated: an unauthenticated identity's token may assume the pool's
+unauthenticated role, an authenticated one the pool's authenticated role or any role its
+rule-based role mappings can pick; ``strict``: none).
 """
 
 from __future__ import annotations
@@ -19,11 +22,13 @@ import orjson
 from cognitoidentity.server.api import sts as api
 from cognitoidentity.server.context import RequestContext
 from cognitoidentity.server.credentials import Session
-from cognitoidentity.server.errors import AccessDeniedException
+from cognitoidentity.server.errors import AccessDeniedException, ValidationException
 from cognitoidentity.server.operations import Handler
-from cognitoidentity.server.roles import AUTHENTICATED, UNAUTHENTICATED, role_account
+from cognitoidentity.server.policy import PolicyError, parse_policy
+from cognitoidentity.server.roles import AUTHENTICATED, UNAUTHENTICATED
 from cognitoidentity.server.store.base import IdentityPool
 from cognitoidentity.server.tokens import TAGS_CLAIM, TokenError, TokenExpired, VerifiedToken
+from cognitoidentity.server.trust import check_trust, trust_context
 
 __all__ = [
     "DEFAULT_DURATION_SECONDS",
@@ -46,6 +51,13 @@ come out at a few percent, as AWS reports them."""
 NOT_AUTHORIZED: Final = "Not authorized to perform sts:AssumeRoleWithWebIdentity"
 WRONG_AUDIENCE: Final = "Incorrect token audience"
 MALFORMED_POLICY: Final = "Syntax errors in policy."
+"""STS's answer to a session policy that is not JSON."""
+INVALID_POLICY: Final = "The policy is not in the valid JSON format."
+"""STS's answer to a session policy that is JSON but not a valid policy (Hadoop's S3A
+troubleshooting guide quotes both messages, as the AWS SDK reported them)."""
+DURATION_EXCEEDS_MAX: Final = (
+    "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
+)
 
 
 async def get_caller_identity(
@@ -78,42 +90,80 @@ async def assume_role_with_web_identity(
       date/time <now> must be before the expiration date/time <exp>", epoch seconds); anything
       else wrong is ``InvalidIdentityToken``.
     - Its ``aud`` must be an existing identity pool, else ``InvalidIdentityToken``.
-    - ``RoleArn`` must be a role that pool's token may assume (see the module's docstring), and
-      of the pool's account (no trust policy here can say another account trusts the pool), else
-      ``AccessDenied`` "Not authorized to perform sts:AssumeRoleWithWebIdentity" (403).
+    - The role must trust the token (:mod:`..trust`: its trust policy, with
+      ``sts:TagSession`` too when the token carries principal tags; for a role ARN our IAM does
+      not hold, the ``iam_roles`` setting), else ``AccessDenied`` "Not authorized to perform
+      sts:AssumeRoleWithWebIdentity" (403), whatever failed.
+    - ``DurationSeconds`` (default 3600) above the role's ``MaxSessionDuration``: IAM's 400
+      ``ValidationError`` "The requested DurationSeconds exceeds the MaxSessionDuration set for
+      this role." Checked after trust, so an untrusted caller learns nothing of the role. A role
+      our IAM does not hold has no such cap (up to 43200, the model's maximum).
+    - ``Policy``, a session policy, is validated by the policy engine as a session policy:
+      ``MalformedPolicyDocument`` "Syntax errors in policy." when it is not JSON, "The policy is
+      not in the valid JSON format." when it is JSON but no valid policy (STS's two wordings).
+      ``PolicyArns`` are kept by ARN. Both are sealed into the session and narrow what it may do
+      (:mod:`...authorization`): "The resulting session's permissions are the intersection of
+      the role's identity-based policy and the session policies." **Choice**: a policy ARN that
+      names no managed policy of the role's account allows nothing when the session is used
+      (checked then, not here, as the policy may be created or deleted meanwhile).
     - Session tags come from the token's ``https://aws.amazon.com/tags`` ``principal_tags``.
-    - **Choice**: ``DurationSeconds`` may be up to 43200 (the model's maximum): with no IAM there is
-      no role ``MaxSessionDuration`` to cap it. ``ProviderId`` (OAuth 2.0 providers only) and
-      ``PolicyArns`` are accepted and not enforced, like the session policy, which is only checked
-      to be a JSON object; no permission is evaluated anywhere on this server.
+    - ``ProviderId`` (OAuth 2.0 providers only) and ``MinimumSessionTokenSize`` are accepted and
+      ignored.
+    - The session's role id (``AssumedRoleId``, GetCallerIdentity's ``UserId``, ``aws:userid``)
+      is the role's ``AROA…`` id in our IAM, else one derived from the ARN.
     """
     token = await _verified(ctx, params["WebIdentityToken"])
     pool = await ctx.store.get_pool(token.pool_id)
     if pool is None:
         raise api.InvalidIdentityTokenException(WRONG_AUDIENCE)
     role_arn = params["RoleArn"]
-    if role_account(role_arn) != pool.account_id or role_arn not in _assumable_roles(
-        pool, unauthenticated=UNAUTHENTICATED in token.amr
-    ):
+    session_name = params["RoleSessionName"]
+    tags = _session_tags(token.principal_tags)
+    now = ctx.runtime.clock().replace(microsecond=0)
+    verdict = await check_trust(
+        ctx.runtime.roles,
+        ctx.runtime.settings.iam_roles,
+        account_id=pool.account_id,
+        role_arn=role_arn,
+        named_by_pool=role_arn
+        in _assumable_roles(pool, unauthenticated=UNAUTHENTICATED in token.amr),
+        context=trust_context(
+            pool_id=pool.pool_id,
+            identity_id=token.identity_id,
+            amr=token.amr,
+            session_name=session_name,
+            tags=tags,
+            now=now,
+        ),
+        tags=bool(tags),
+    )
+    if not verdict.trusted:
         raise AccessDeniedException(NOT_AUTHORIZED)
+    duration = params.get("DurationSeconds", DEFAULT_DURATION_SECONDS)
+    if verdict.role is not None and duration > verdict.role.max_session_duration:
+        raise ValidationException(DURATION_EXCEEDS_MAX)
     policy = params.get("Policy")
     if policy is not None:
         _check_policy(policy)
-    tags = _session_tags(token.principal_tags)
+    policy_arns = params.get("PolicyArns", [])
     subject = token.identity_id
     provider = _provider(str(token.claims.get("iss", ctx.runtime.tokens.issuer_url)))
-    duration = params.get("DurationSeconds", DEFAULT_DURATION_SECONDS)
     session = Session(
         account_id=pool.account_id,
         role_arn=role_arn,
-        session_name=params["RoleSessionName"],
-        expires_at=ctx.runtime.clock() + timedelta(seconds=duration),
+        session_name=session_name,
+        expires_at=now + timedelta(seconds=duration),
         source_identity_id=subject,
         pool_id=pool.pool_id,
         provider=provider,
         tags=tags,
+        iam_role_id=verdict.role.role_id if verdict.role is not None else None,
+        amr=token.amr,
+        policy=policy,
+        policy_arns=tuple(p["arn"] for p in policy_arns if p.get("arn")),
+        issued_at=now,
     )
-    packed = _packed_percent(policy, params.get("PolicyArns", []), tags)
+    packed = _packed_percent(policy, policy_arns, tags)
     credentials = ctx.runtime.credentials.issue(session)
     out: api.AssumeRoleWithWebIdentityResponse = {
         "Credentials": {
@@ -166,12 +216,17 @@ def _provider(issuer: str) -> str:
 
 
 def _check_policy(policy: str) -> None:
+    """A session policy as STS checks it: JSON, then a valid session policy (as an identity
+    policy: no ``Principal``)."""
     try:
-        document = orjson.loads(policy)
+        orjson.loads(policy)
     except orjson.JSONDecodeError as exc:
         raise api.MalformedPolicyDocumentException(MALFORMED_POLICY) from exc
-    if not isinstance(document, dict):
-        raise api.MalformedPolicyDocumentException(MALFORMED_POLICY)
+    try:
+        parse_policy(policy, kind="session", source_id="session policy")
+    except PolicyError as exc:
+        message = MALFORMED_POLICY if exc.message == MALFORMED_POLICY else INVALID_POLICY
+        raise api.MalformedPolicyDocumentException(message) from exc
 
 
 def _session_tags(principal_tags: Mapping[str, str]) -> dict[str, str]:
