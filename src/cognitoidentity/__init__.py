@@ -42,6 +42,12 @@ if TYPE_CHECKING:
         MemoryIdentityIdCache,
         TemporaryCredentials,
     )
+    from cognitoidentity.client._decisions import (
+        Decision,
+        DecisionMiddleware,
+        decide,
+        decide_async,
+    )
     from cognitoidentity.client._errors import (
         AccessDeniedException,
         CognitoIdentityError,
@@ -79,6 +85,8 @@ __all__ = [
     "ConcurrentModificationException",
     "CredentialsConfig",
     "CredsConfig",
+    "Decision",
+    "DecisionMiddleware",
     "DeveloperUserAlreadyRegisteredException",
     "ExpiredTokenException",
     "ExternalServiceException",
@@ -106,6 +114,8 @@ __all__ = [
     "UnrecognizedClientException",
     "ValidationException",
     "cognitoidentity",
+    "decide",
+    "decide_async",
 ]
 
 _MODULES: dict[str, str] = {
@@ -116,6 +126,8 @@ _MODULES: dict[str, str] = {
     "ConcurrentModificationException": "cognitoidentity.client._model",
     "CredentialsConfig": "cognitoidentity.client._config",
     "CredsConfig": "cognitoidentity.client._config",
+    "Decision": "cognitoidentity.client._decisions",
+    "DecisionMiddleware": "cognitoidentity.client._decisions",
     "DeveloperUserAlreadyRegisteredException": "cognitoidentity.client._model",
     "ExpiredTokenException": "cognitoidentity.client._errors",
     "ExternalServiceException": "cognitoidentity.client._model",
@@ -143,6 +155,8 @@ _MODULES: dict[str, str] = {
     "UnrecognizedClientException": "cognitoidentity.client._errors",
     "ValidationException": "cognitoidentity.client._errors",
     "cognitoidentity": "cognitoidentity.client._client",
+    "decide": "cognitoidentity.client._decisions",
+    "decide_async": "cognitoidentity.client._decisions",
 }
 
 

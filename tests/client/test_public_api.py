@@ -31,6 +31,8 @@ def test_all_is_pinned() -> None:
         "ConcurrentModificationException",
         "CredentialsConfig",
         "CredsConfig",
+        "Decision",
+        "DecisionMiddleware",
         "DeveloperUserAlreadyRegisteredException",
         "ExpiredTokenException",
         "ExternalServiceException",
@@ -58,6 +60,8 @@ def test_all_is_pinned() -> None:
         "UnrecognizedClientException",
         "ValidationException",
         "cognitoidentity",
+        "decide",
+        "decide_async",
     ]
     for name in cognitoidentity.__all__:
         assert getattr(cognitoidentity, name).__module__ == "cognitoidentity"

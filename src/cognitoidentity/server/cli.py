@@ -6,6 +6,7 @@
     cognitoidentity keys create|list|delete ...
     cognitoidentity signing-keys list|rotate ...
     cognitoidentity apply|dump|export|import ...   (and serve --config FILE: see cli_state.py)
+    cognitoidentity explain --pool POOL [--login PROVIDER=TOKEN ...]   (see cli_explain.py)
 
 Every flag also reads from ``COGNITOIDENTITY_<NAME>`` (e.g. ``COGNITOIDENTITY_DATABASE_URL``).
 """
@@ -22,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from cognitoidentity.server import cli_state
+from cognitoidentity.server import cli_explain, cli_state
 from cognitoidentity.server.accounts import ACCESS_KEY_PURPOSE, AccountAdmin, utc_now
 from cognitoidentity.server.cache import parse_caches
 from cognitoidentity.server.crypto import load_master_key
@@ -154,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _store_flags(srotate)
     cli_state.add_commands(commands, _store_flags)
+    cli_explain.add_command(commands, _store_flags)
     return parser
 
 
@@ -364,6 +366,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return serve(settings)
         if args.command in cli_state.COMMANDS:
             return cli_state.run(args, settings)
+        if args.command == cli_explain.COMMAND:
+            return cli_explain.run(args, settings)
         return _admin(args, settings)
     except ValueError as exc:
         print(f"cognitoidentity: {exc}", file=sys.stderr)

@@ -89,6 +89,9 @@ class HttpRequest:
     headers: Mapping[str, str]
     """Lower-case names; a repeated header's values joined with ``,``."""
     body: bytes
+    body_sha256: str | None = None
+    """The body's SHA-256 (lower-case hex) in place of ``body``, for a request known only by its
+    hash (one a service forwards to the decision endpoint, :mod:`.decisions`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -544,7 +547,7 @@ class SigV4Verifier:
             declared = _query_value(pairs, b"X-Amz-Content-Sha256")
         if presigned and declared == UNSIGNED_PAYLOAD:
             return declared
-        computed = hashlib.sha256(request.body).hexdigest()
+        computed = request.body_sha256 or hashlib.sha256(request.body).hexdigest()
         if declared is None:
             return computed
         if declared.lower() != computed:
