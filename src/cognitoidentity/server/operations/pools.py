@@ -183,10 +183,14 @@ async def update_identity_pool(ctx: RequestContext, params: api.IdentityPool) ->
 
 async def delete_identity_pool(ctx: RequestContext, params: api.DeleteIdentityPoolInput) -> None:
     """ "Deletes an identity pool. Once a pool is deleted, users will not be able to authenticate
-    with the pool." Its identities are deleted with it."""
+    with the pool." Its identities are deleted with it: the pool and its identities are gone for
+    every operation when this answers, and the deleter removes the identities from the store in
+    the background (:mod:`..pool_deleter`), however many there are."""
     pool = await require_pool(ctx, params["IdentityPoolId"])
     if not await ctx.store.delete_pool(pool.pool_id):
         raise pool_not_found(pool.pool_id)
+    if ctx.runtime.pool_deleter is not None:
+        ctx.runtime.pool_deleter.wake()
 
 
 async def list_identity_pools(
