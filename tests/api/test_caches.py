@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from botocore.exceptions import ClientError
 
 from tests.api.test_flows import claims_of, sts_client
 from tests.support.idp import OidcProvider
+from tests.support.postgres import require_postgres, temporary_schema
 from tests.support.server import ServerProcess
 
 KEY_CACHE_SECONDS = 1.0
@@ -131,26 +133,34 @@ def flow(server: ServerProcess, provider: OidcProvider) -> dict[str, Any]:
     return answers
 
 
-def test_a_server_without_caches_answers_the_same(tmp_path: Path, provider: OidcProvider) -> None:
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_a_server_without_caches_answers_the_same(
+    tmp_path: Path, provider: OidcProvider, kind: str
+) -> None:
     transcripts = {}
     fetches = {}
-    for caches in ("on", "off"):
-        data_dir = tmp_path / caches
-        data_dir.mkdir()
-        server = ServerProcess(
-            data_dir,
-            str(data_dir / "store.db"),
-            extra_env={
-                "COGNITOIDENTITY_CACHES": caches,
-                "COGNITOIDENTITY_KEY_CACHE_SECONDS": str(KEY_CACHE_SECONDS),
-            },
-        ).start()
-        try:
-            before = sum(provider.hits.values())
-            transcripts[caches] = flow(server, provider)
-            fetches[caches] = sum(provider.hits.values()) - before
-        finally:
-            server.stop()
+    with ExitStack() as stack:  # the PostgreSQL schemas, dropped at the end
+        for caches in ("on", "off"):
+            data_dir = tmp_path / caches
+            data_dir.mkdir()
+            url = str(data_dir / "store.db")
+            if kind == "postgresql":
+                require_postgres()
+                url = stack.enter_context(temporary_schema())
+            server = ServerProcess(
+                data_dir,
+                url,
+                extra_env={
+                    "COGNITOIDENTITY_CACHES": caches,
+                    "COGNITOIDENTITY_KEY_CACHE_SECONDS": str(KEY_CACHE_SECONDS),
+                },
+            ).start()
+            try:
+                before = sum(provider.hits.values())
+                transcripts[caches] = flow(server, provider)
+                fetches[caches] = sum(provider.hits.values()) - before
+            finally:
+                server.stop()
 
     assert transcripts["off"] == transcripts["on"]
     answers = transcripts["on"]

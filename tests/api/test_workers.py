@@ -150,6 +150,28 @@ def test_one_worker_sees_what_the_other_wrote(workers: ServerProcess) -> None:
         assert counted == len(before) + len(after)
 
 
+def test_an_identity_deleted_through_one_worker_is_gone_in_both_at_once(
+    workers: ServerProcess,
+) -> None:
+    """Identities are exact, with no bound: each worker keeps the identity it read (PostgreSQL
+    until the store's change count moves), and the first request after the delete was answered
+    already finds it gone, whichever worker takes it."""
+    account = workers.new_account()
+    client = fresh_connections(workers.client_with(account, None))
+    pool_id = client.create_identity_pool(
+        IdentityPoolName="exact", AllowUnauthenticatedIdentities=True
+    )["IdentityPoolId"]
+    for _ in range(3):
+        identity_id = client.get_id(IdentityPoolId=pool_id)["IdentityId"]
+
+        def describe(identity_id: str = identity_id) -> dict[str, Any]:
+            return client.describe_identity(IdentityId=identity_id)  # type: ignore[no-any-return]
+
+        assert {a["IdentityId"] for _, a in from_both(describe)} == {identity_id}
+        client.delete_identities(IdentityIdsToDelete=[identity_id])
+        assert {a for _, a in from_both(describe)} == {"ResourceNotFoundException"}
+
+
 def test_a_deleted_key_stops_working_in_every_worker(workers: ServerProcess) -> None:
     account = workers.new_account()
     client = fresh_connections(workers.client_with(account, None))

@@ -15,6 +15,7 @@ from cognitoidentity.server.linking import LoginKey
 from cognitoidentity.server.store import IamOidcProvider, Identity, Store, open_store
 
 from .conftest import StoreTarget
+from .test_change_watch import fresh
 from .test_iam_providers import MAIN, oidc
 from .test_logins import request
 from .test_store_contract import account, at, identity, pool
@@ -34,7 +35,8 @@ async def one_identity(store: Store) -> Identity:
 
 def test_repeated_reads_see_another_stores_writes(target: StoreTarget) -> None:
     """Each value is read twice (the second time it may come from what the store kept), then
-    changed through another store, as another server process would, then read again."""
+    changed through another store, as another server process would, then read again; each read is
+    a request of its own (a task, as the server runs requests)."""
 
     async def main() -> None:
         a, b = await target.open(), await target.open()
@@ -48,31 +50,31 @@ def test_repeated_reads_see_another_stores_writes(target: StoreTarget) -> None:
             provider = oidc(client_ids=("client-1",))
             assert await a.create_oidc_provider(provider)
             for _ in range(2):
-                assert await a.get_pool(p.pool_id) == p
-                assert await a.find_login(p.pool_id, LOGIN) == made.identity_id
-                assert await a.get_identity(lonely.identity_id) == lonely
-                found = await a.get_identity_and_pool(lonely.identity_id)
+                assert await fresh(a.get_pool(p.pool_id)) == p
+                assert await fresh(a.find_login(p.pool_id, LOGIN)) == made.identity_id
+                assert await fresh(a.get_identity(lonely.identity_id)) == lonely
+                found = await fresh(a.get_identity_and_pool(lonely.identity_id))
                 assert found == (lonely, p)
-                assert await a.get_oidc_provider(MAIN, provider.arn) == provider
+                assert await fresh(a.get_oidc_provider(MAIN, provider.arn)) == provider
 
             renamed = await b.update_pool(p.pool_id, lambda x: dataclasses.replace(x, name="b"))
             assert renamed is not None
-            assert await a.get_pool(p.pool_id) == renamed
-            assert await a.get_identity_and_pool(lonely.identity_id) == (lonely, renamed)
+            assert await fresh(a.get_pool(p.pool_id)) == renamed
+            assert await fresh(a.get_identity_and_pool(lonely.identity_id)) == (lonely, renamed)
 
             await b.remove_logins(made.identity_id, logins=[LOGIN], now=at(200))
-            assert await a.find_login(p.pool_id, LOGIN) is None
+            assert await fresh(a.find_login(p.pool_id, LOGIN)) is None
 
             def add_client(current: IamOidcProvider) -> IamOidcProvider:
                 return dataclasses.replace(current, client_ids=("client-1", "client-2"))
 
             await b.update_oidc_provider(MAIN, provider.arn, add_client)
-            changed = await a.get_oidc_provider(MAIN, provider.arn)
+            changed = await fresh(a.get_oidc_provider(MAIN, provider.arn))
             assert changed is not None and changed.client_ids == ("client-1", "client-2")
 
             assert await b.delete_identities(MAIN, [lonely.identity_id]) == []
-            assert await a.get_identity(lonely.identity_id) is None
-            assert await a.get_identity_and_pool(lonely.identity_id) is None
+            assert await fresh(a.get_identity(lonely.identity_id)) is None
+            assert await fresh(a.get_identity_and_pool(lonely.identity_id)) is None
         finally:
             await a.close()
             await b.close()
