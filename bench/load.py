@@ -80,7 +80,15 @@ def write_script(
 
 
 def run_wrk(url: str, script: Path, seconds: float, options: WrkOptions) -> WrkResult:
-    command = [
+    command = wrk_command(url, script, seconds, options)
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=seconds + options.timeout + 60
+    )
+    return parse_wrk(done.returncode, done.stdout, done.stderr)
+
+
+def wrk_command(url: str, script: Path, seconds: float, options: WrkOptions) -> list[str]:
+    return [
         "wrk",
         f"--threads={options.threads}",
         f"--connections={options.connections}",
@@ -89,12 +97,13 @@ def run_wrk(url: str, script: Path, seconds: float, options: WrkOptions) -> WrkR
         f"--script={script}",
         url + "/",
     ]
-    done = subprocess.run(
-        command, capture_output=True, text=True, timeout=seconds + options.timeout + 60
-    )
-    line = next((ln for ln in done.stdout.splitlines() if ln.startswith("WRK_JSON ")), None)
-    if done.returncode != 0 or line is None:
-        raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+
+
+def parse_wrk(returncode: int, stdout: str, stderr: str) -> WrkResult:
+    """The result of a wrk run from its output (the ``WRK_JSON`` line of wrk_report.lua)."""
+    line = next((ln for ln in stdout.splitlines() if ln.startswith("WRK_JSON ")), None)
+    if returncode != 0 or line is None:
+        raise RuntimeError(f"wrk failed ({returncode}):\n{stdout}\n{stderr}")
     detail = json.loads(line.removeprefix("WRK_JSON "))
     errors = detail["errors"]
     total_errors = (

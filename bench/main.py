@@ -28,6 +28,10 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(missing, file=sys.stderr)
         return 2
+    if options.scale:
+        from bench.scale import run_scale
+
+        return run_scale(options)
     spy = find_py_spy() if options.profile else None
     if options.profile and spy is None:
         print(PY_SPY_MISSING, file=sys.stderr, flush=True)

@@ -32,6 +32,8 @@ class Options:
     insert_seconds: float
     crypto_seconds: float
     profile: bool
+    scale: bool = False
+    scale_identities: int = 1_000_000
 
     @property
     def selected(self) -> list[Scenario]:
@@ -96,7 +98,22 @@ def parse_args(argv: list[str] | None) -> Options:
         action="store_true",
         help="after each of our scenarios, one more run under py-spy; top frames",
     )
+    parser.add_argument(
+        "--scale",
+        action="store_true",
+        help="instead of the scenarios: the scale scenario (bench/scale.py: a pool of"
+        " --scale-identities loaded in bulk against one of 1,000, a delete under load, and on"
+        " PostgreSQL --workers 2 against 1); takes a few minutes",
+    )
+    parser.add_argument(
+        "--scale-identities",
+        type=int,
+        default=1_000_000,
+        help="identities of the big pool of --scale (1,000,000)",
+    )
     args = parser.parse_args(argv)
+    if args.scale_identities < 20_000:
+        parser.error("--scale-identities must be at least 20,000 (a page 10,000 deep)")
     if args.duration <= 0 or args.connections < 1 or args.threads < 1 or not 1 <= args.repeat <= 20:
         parser.error("--duration, --connections, --threads must be positive, --repeat 1 to 20")
     if args.connections < args.threads:

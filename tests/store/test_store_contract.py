@@ -758,12 +758,16 @@ def test_postgres_tables_live_in_the_url_schema() -> None:
             "access_keys",
             "accounts",
             "iam_oidc_providers",
+            "iam_policies",
+            "iam_role_policies",
+            "iam_roles",
             "iam_saml_providers",
             "identities",
             "identity_pools",
             "logins",
             "schema_migrations",
             "signing_keys",
+            "store_changes",
         ]
         with psycopg.connect(BASE_URL) as conn:  # seen from outside, schema-qualified
             rows = conn.execute(f'SELECT account_id FROM "{schema}".accounts'.encode()).fetchall()

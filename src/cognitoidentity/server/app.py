@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from cognitoidentity.server.authorization import authorize
+from cognitoidentity.server.authorization import authorize, client_origin
 from cognitoidentity.server.context import RequestContext, Runtime
 from cognitoidentity.server.errors import (
     InternalFailure,
@@ -177,7 +177,17 @@ class Application:
             if op.signed or _may_be_signed(request):
                 caller = await service.verifier.verify(request)
             params = protocol.parse_call(call)
-            authorize(caller, op.service, operation, not op.signed, params)
+            source_ip, secure = client_origin(scope)
+            await authorize(
+                caller,
+                op.service,
+                operation,
+                not op.signed,
+                params,
+                runtime=mounted.runtime,
+                source_ip=source_ip,
+                secure=secure,
+            )
             handler = service.handlers.get(operation)
             if handler is None:
                 raise UnsupportedOperationException(
@@ -329,14 +339,17 @@ async def _respond(
 
 
 async def _respond_answer(send: Send, request_id: str, answer: Answer) -> None:
-    await _respond(
-        send,
-        answer.status,
-        request_id,
-        [*CORS_HEADERS, *answer.headers],
-        answer.body,
-        answer.content_type,
-    )
+    # What _respond sends, in one list: every call's answer comes here.
+    body = answer.body
+    headers = [
+        (b"x-amzn-requestid", request_id.encode()),
+        *CORS_HEADERS,
+        *answer.headers,
+        (b"content-type", answer.content_type),
+        (b"content-length", b"%d" % len(body)),
+    ]
+    await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _done(

@@ -19,6 +19,7 @@ from cognitoidentity.server.accounts import (
     utc_now,
 )
 from cognitoidentity.server.app import Mounted, PageHandler
+from cognitoidentity.server.authorization import SessionPolicies
 from cognitoidentity.server.context import Runtime
 from cognitoidentity.server.credentials import CredentialVault, TemporaryCredentialResolver
 from cognitoidentity.server.crypto import load_master_key
@@ -27,6 +28,9 @@ from cognitoidentity.server.logins.base import ProviderDirectory
 from cognitoidentity.server.logins.dispatch import LoginVerifier
 from cognitoidentity.server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from cognitoidentity.server.metrics import Metrics
+from cognitoidentity.server.native_api import native_service
+from cognitoidentity.server.pool_deleter import PoolDeleter
+from cognitoidentity.server.role_directory import RoleDirectory
 from cognitoidentity.server.services import build_services
 from cognitoidentity.server.settings import Settings
 from cognitoidentity.server.sigv4 import SigV4Verifier
@@ -79,8 +83,13 @@ async def start(
         credentials=CredentialVault(master, clock, metrics=metrics),
         tokens=tokens,
         logins=LoginVerifier.from_settings(settings, provider_directory(store), metrics=metrics),
+        roles=RoleDirectory(store, caches_enabled=settings.caches),
+        session_policies=SessionPolicies(store, caches_enabled=settings.caches),
         clock=clock,
         metrics=metrics,
+        # A server deletes deleted pools' identities in the background, resuming at start what an
+        # earlier process left unfinished.
+        pool_deleter=PoolDeleter(store) if bootstrap else None,
     )
     box = master.box(ACCESS_KEY_PURPOSE)
     admin = AccountAdmin(store, box, runtime.clock)
@@ -94,6 +103,8 @@ async def start(
         keys.warm_up()
     if metrics is not None:
         metrics.start()
+    if runtime.pool_deleter is not None:
+        runtime.pool_deleter.start()
     resolver = AccessKeyResolver(store, box, settings.key_cache_seconds, caches=settings.caches)
     return Started(runtime, admin, resolver, issued)
 
@@ -106,6 +117,8 @@ def provider_directory(store: Store) -> ProviderDirectory:
 
 async def stop(runtime: Runtime) -> None:
     """Release what :func:`start` opened."""
+    if runtime.pool_deleter is not None:  # its batch in flight lands before the store closes
+        await runtime.pool_deleter.aclose()
     if runtime.metrics is not None:
         runtime.metrics.close()
     await runtime.tokens.keys.aclose()
@@ -123,7 +136,15 @@ def mount(started: Started) -> Mounted:
     """What the HTTP application serves, from a started runtime."""
     return Mounted(
         runtime=started.runtime,
-        services=build_services(lambda signing_name: verifier_for(started, signing_name)),
+        services=(
+            *build_services(lambda signing_name: verifier_for(started, signing_name)),
+            # This server's own endpoints (the decision endpoint, ...), tried last.
+            native_service(
+                verifier_for(started),
+                TemporaryCredentialResolver(started.runtime.credentials, started.resolver),
+                started.runtime.clock,
+            ),
+        ),
         pages={**openid_pages(started.runtime.tokens), **operator_pages(started.runtime)},
         metrics=started.runtime.metrics,
     )

@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from cognitoidentity.server.authorization import SessionPolicies
 from cognitoidentity.server.credentials import CredentialVault
 from cognitoidentity.server.crypto import MasterKey
 from cognitoidentity.server.ids import RandomUuids
 from cognitoidentity.server.logins.dispatch import LoginVerifier
+from cognitoidentity.server.role_directory import RoleDirectory
 from cognitoidentity.server.settings import Settings
 from cognitoidentity.server.sigv4 import Caller
 from cognitoidentity.server.store.base import Store
@@ -18,6 +20,7 @@ from cognitoidentity.server.tokens import OpenIdTokenIssuer
 
 if TYPE_CHECKING:
     from cognitoidentity.server.metrics import Metrics
+    from cognitoidentity.server.pool_deleter import PoolDeleter
 
 
 def _utc_now() -> datetime:
@@ -37,13 +40,21 @@ class Runtime:
     """Issues and verifies our OpenID tokens; its ``keys`` are the signing keys (JWKS)."""
     logins: LoginVerifier
     """Verifies the tokens of public login providers (one HTTP client and JWKS cache per process)."""
+    roles: RoleDirectory
+    """IAM roles with their parsed trust and permission policies, by ARN (``authority``)."""
     clock: Callable[[], datetime] = field(default=_utc_now)
     new_uuid: Callable[[], str] = field(default_factory=RandomUuids)
     metrics: Metrics | None = None
     """What operations count (identities created); None counts nothing."""
+    session_policies: SessionPolicies | None = None
+    """Sessions' session policies, parsed and kept (:mod:`.authorization`); None: parsed at
+    each use."""
+    pool_deleter: PoolDeleter | None = None
+    """Deletes the identities of deleted pools in the background (:mod:`.pool_deleter`); woken
+    by DeleteIdentityPool. None (a command rather than a server): nothing runs them here."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built for every call, and a frozen __init__ costs more
 class RequestContext:
     runtime: Runtime
     request_id: str

@@ -153,12 +153,12 @@ class LoginVerifier:
         """The verified logins, in the order of ``logins``; raises ``NotAuthorizedException`` for
         a bad token or an unsupported key and ``ExternalServiceException`` when a provider cannot
         be asked."""
+        if len(logins) == 1:  # the usual call: one login, no task
+            for key, token in logins.items():
+                return [await self._verify(await self.verifier_for(pool, key), token)]
         verifiers = [(await self.verifier_for(pool, key), token) for key, token in logins.items()]
         if not verifiers:
             return []
-        if len(verifiers) == 1:
-            verifier, token = verifiers[0]
-            return [await self._verify(verifier, token)]
         tasks = [
             asyncio.create_task(self._verify(verifier, token)) for verifier, token in verifiers
         ]
@@ -176,20 +176,21 @@ class LoginVerifier:
 
     async def _verify(self, verifier: Verifier, token: str) -> LoginIdentity:
         """``verifier.verify(token)``, counted in the metrics by outcome."""
-        if self.metrics is None:
+        metrics = self.metrics
+        if metrics is None:
             return await verifier.verify(token)
         try:
             identity = await verifier.verify(token)
         except NotAuthorizedException:
-            self.metrics.login(provider_kind(verifier), "rejected")
+            metrics.login(provider_kind(verifier), "rejected")
             raise
         except ExternalServiceException:
-            self.metrics.login(provider_kind(verifier), "unavailable")
+            metrics.login(provider_kind(verifier), "unavailable")
             raise
         except Exception:
-            self.metrics.login(provider_kind(verifier), "error")
+            metrics.login(provider_kind(verifier), "error")
             raise
-        self.metrics.login(provider_kind(verifier), "ok")
+        metrics.login(provider_kind(verifier), "ok")
         return identity
 
     async def verifier_for(self, pool: IdentityPool, key: str) -> Verifier:
@@ -202,14 +203,15 @@ class LoginVerifier:
         committed since, so neither the pool nor an IAM provider changed). A directory that cannot
         tell (PostgreSQL's) has every verifier chosen anew."""
         version = self.directory.version()
-        if version is not None:
-            chosen = self._chosen.get((pool.pool_id, key))
-            if chosen is not None and chosen[0] == version and chosen[1] is pool:
-                return chosen[2]
+        if version is None:
+            return await self._choose(pool, key)
+        cache_key = (pool.pool_id, key)
+        chosen = self._chosen.get(cache_key)
+        if chosen is not None and chosen[0] == version and chosen[1] is pool:
+            return chosen[2]
         verifier = await self._choose(pool, key)
-        if version is not None:
-            # Kept under the version read before choosing: a change meanwhile makes it miss.
-            self._chosen.put((pool.pool_id, key), (version, pool, verifier))
+        # Kept under the version read before choosing: a change meanwhile makes it miss.
+        self._chosen.put(cache_key, (version, pool, verifier))
         return verifier
 
     async def _choose(self, pool: IdentityPool, key: str) -> Verifier:

@@ -10,7 +10,11 @@ from cognitoidentity.server.store.base import (
     AccessKey,
     Account,
     CognitoProvider,
+    IamDeleteConflict,
+    IamEntityMissing,
+    IamManagedPolicy,
     IamOidcProvider,
+    IamRole,
     IamSamlProvider,
     Identity,
     IdentityPool,
@@ -18,6 +22,7 @@ from cognitoidentity.server.store.base import (
     LinkResult,
     Login,
     Page,
+    PolicyVersion,
     PoolMutation,
     SigningKeyRecord,
     Store,
@@ -32,7 +37,11 @@ __all__ = [
     "AccessKey",
     "Account",
     "CognitoProvider",
+    "IamDeleteConflict",
+    "IamEntityMissing",
+    "IamManagedPolicy",
     "IamOidcProvider",
+    "IamRole",
     "IamSamlProvider",
     "Identity",
     "IdentityPool",
@@ -40,6 +49,7 @@ __all__ = [
     "LinkResult",
     "Login",
     "Page",
+    "PolicyVersion",
     "PoolMutation",
     "SigningKeyRecord",
     "Store",
@@ -85,12 +95,12 @@ async def open_store(url: str, *, caches: bool = True, metrics: Metrics | None =
     """Open the store at ``url``: ``postgresql://…`` / ``postgres://…`` (a libpq URI) or SQLite as
     ``sqlite:///absolute/path.db``, ``sqlite:relative.db`` or a plain path. Schemas are migrated.
     ``metrics`` records SQLite's group commits (PostgreSQL commits each call alone). ``caches``
-    False: SQLite keeps no reads (the ``caches`` setting; PostgreSQL keeps none anyway)."""
+    False: the store keeps no reads (the ``caches`` setting)."""
     match = _SCHEME.match(url)
     if match is not None and match.group(1).lower() in ("postgresql", "postgres"):
         from cognitoidentity.server.store.postgres import PostgresStore
 
-        return await PostgresStore.open(url)
+        return await PostgresStore.open(url, caches=caches)
     path = sqlite_path(url)
     if path is None:
         scheme = match.group(1) if match else ""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from cognitoidentity.server.linking import LinkRequest, LoginKey
 
@@ -173,12 +173,106 @@ class IamSamlProvider:
 OidcProviderMutation = Callable[[IamOidcProvider], IamOidcProvider]
 SamlProviderMutation = Callable[[IamSamlProvider], IamSamlProvider]
 
+
+# -- IAM roles and managed policies (``operations/iam_roles.py``, ``operations/iam_policies.py``) --
+@dataclass(frozen=True, slots=True)
+class IamRole:
+    """An IAM role of an account. ``arn`` is ``arn:aws:iam::<account>:role/<path without its
+    leading slash><name>``; names are unique in an account whatever their case; ``role_id`` is
+    ``AROA…`` (21 characters). ``trust_policy`` and the inline policies' documents are kept as
+    written; ``attached_policies`` are managed policy ARNs, in the order they were attached. Tags
+    keep their order (their keys are unique whatever their case)."""
+
+    arn: str
+    account_id: str
+    name: str
+    path: str
+    role_id: str
+    trust_policy: str
+    created_at: datetime
+    description: str | None = None
+    max_session_duration: int = 3600
+    permissions_boundary: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    inline_policies: dict[str, str] = field(default_factory=dict)
+    attached_policies: tuple[str, ...] = ()
+    max_signin_session_duration: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyVersion:
+    """One version of a managed policy: ``v1``, ``v2``... (numbers are never reused)."""
+
+    version_id: str
+    document: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class IamManagedPolicy:
+    """A customer managed policy of an account: ``arn`` is ``arn:aws:iam::<account>:policy<path>
+    <name>`` (names unique in an account whatever their case), ``policy_id`` ``ANPA…``.
+    ``versions`` oldest first, one of them ``default_version_id``; ``next_version`` is the number
+    the next version gets. ``attachment_count`` (roles it is attached to) and
+    ``boundary_usage_count`` (roles whose permissions boundary it is) are counted by the store when
+    it reads the policy; what is written ignores them."""
+
+    arn: str
+    account_id: str
+    name: str
+    path: str
+    policy_id: str
+    created_at: datetime
+    updated_at: datetime
+    versions: tuple[PolicyVersion, ...]
+    default_version_id: str = "v1"
+    next_version: int = 2
+    description: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    attachment_count: int = 0
+    boundary_usage_count: int = 0
+
+    @property
+    def default_version(self) -> PolicyVersion:
+        for version in self.versions:
+            if version.version_id == self.default_version_id:
+                return version
+        raise LookupError(f"{self.arn} has no version {self.default_version_id}")
+
+
+RoleMutation = Callable[[IamRole], IamRole]
+PolicyMutation = Callable[[IamManagedPolicy], IamManagedPolicy]
+
+IamEntity = Literal["role", "policy"]
+IamConflict = Literal["managed", "inline", "attached", "versions"]
+
+
+class IamEntityMissing(StoreError):
+    """The role or managed policy a write needs does not exist (in the caller's account)."""
+
+    def __init__(self, entity: IamEntity) -> None:
+        super().__init__(f"no such {entity}")
+        self.entity: IamEntity = entity
+
+
+class IamDeleteConflict(StoreError):
+    """A delete refused because the entity is in use: ``managed`` (a role with managed policies
+    attached), ``inline`` (a role with inline policies), ``attached`` (a policy attached to a role
+    or used as a permissions boundary), ``versions`` (a policy with non-default versions)."""
+
+    def __init__(self, reason: IamConflict) -> None:
+        super().__init__(f"delete conflict: {reason}")
+        self.reason: IamConflict = reason
+
+
 StoreRecord = (
     Account
     | AccessKey
     | SigningKeyRecord
     | IamOidcProvider
     | IamSamlProvider
+    | IamManagedPolicy
+    | IamRole
     | IdentityPool
     | Identity
     | Login
@@ -211,7 +305,10 @@ class Store(Protocol):
     async def list_accounts(self) -> list[Account]: ...
 
     async def delete_account(self, account_id: str) -> bool:
-        """Delete the account with its keys, pools and identities; False when absent."""
+        """Delete the account with its keys, pools and identities, IAM providers, roles and
+        managed policies; False when absent. Its keys go and its pools are deleted (as by
+        :meth:`delete_pool`) at once, then their identities in batches (:mod:`.purge`: other
+        writes go on meanwhile), then the rest; the call returns when all is gone."""
         ...
 
     async def create_access_key(self, key: AccessKey) -> None: ...
@@ -236,7 +333,24 @@ class Store(Protocol):
         ...
 
     async def delete_pool(self, pool_id: str) -> bool:
-        """Delete the pool and every identity in it; False when absent."""
+        """Delete the pool and every identity in it; False when absent. Only the pool's mark is
+        written here: from then on no read finds the pool or its identities, which
+        :meth:`purge_deleted_pool` deletes later (:mod:`.purge`)."""
+        ...
+
+    async def deleted_pools(self) -> list[int]:
+        """The keys of the pools deleted whose identities are not all gone yet, oldest first."""
+        ...
+
+    async def purge_deleted_pool(self, key: int, *, limit: int) -> int:
+        """Delete up to ``limit`` identities (with their logins) of the deleted pool ``key`` in one
+        transaction, and the pool itself when fewer were left; return how many identities went
+        (fewer than ``limit``: the pool is gone). Safe from several processes at once."""
+        ...
+
+    async def compact(self) -> None:
+        """Give the disk back what a large delete left in the store's files (SQLite's
+        write-ahead log); best effort."""
         ...
 
     async def list_pools(
@@ -380,12 +494,101 @@ class Store(Protocol):
 
     async def delete_saml_provider(self, account_id: str, arn: str) -> bool: ...
 
+    # -- IAM roles and managed policies --------------------------------------------------------
+    # Scoped to an account like the providers. Role names are looked up whatever their case.
+    # Updates read the row under a write lock, call ``mutate`` and write the mutable fields back
+    # (role: trust policy, description, durations, boundary, tags, inline policies; policy:
+    # versions, default version, next version number, description, tags, ``updated_at``); an
+    # exception from ``mutate`` aborts without writing. Attachments change only through
+    # attach/detach, and never name a policy that does not exist.
+    async def create_role(self, role: IamRole, *, max_roles: int) -> bool:
+        """Insert; False when the name (in any case) is taken in the account. Raise
+        :class:`LimitReached` when the account has ``max_roles`` roles, and
+        :class:`IamEntityMissing` ("policy") when ``permissions_boundary`` names no managed policy
+        of the account; the checks and the insert are one transaction."""
+        ...
+
+    async def get_role(self, account_id: str, name: str) -> IamRole | None:
+        """The role named ``name`` in any case."""
+        ...
+
+    async def get_role_by_arn(self, account_id: str, arn: str) -> IamRole | None:
+        """The role whose ARN is exactly ``arn`` (path included)."""
+        ...
+
+    async def list_roles(
+        self, account_id: str, *, path_prefix: str, after: int | None, limit: int
+    ) -> Page[IamRole]:
+        """The account's roles whose path starts with ``path_prefix``, oldest first."""
+        ...
+
+    async def update_role(self, account_id: str, name: str, mutate: RoleMutation) -> IamRole | None:
+        """Replace the role with ``mutate(role)`` atomically; None when absent. Raise
+        :class:`IamEntityMissing` ("policy") when the new ``permissions_boundary`` names no
+        managed policy of the account."""
+        ...
+
+    async def delete_role(self, account_id: str, name: str) -> bool:
+        """Delete; False when absent. Raise :class:`IamDeleteConflict` (``managed``, then
+        ``inline``) while policies are attached or inline policies remain, checked in the same
+        transaction as the delete."""
+        ...
+
+    async def attach_role_policy(
+        self, account_id: str, role_name: str, policy_arn: str, *, max_attached: int
+    ) -> None:
+        """Attach (nothing changes when attached already). Raise :class:`IamEntityMissing` for a
+        missing role, then a missing policy, and :class:`LimitReached` when the role has
+        ``max_attached`` policies; one transaction, which a concurrent delete of the policy either
+        precedes (then the policy is missing) or follows (then it finds the attachment)."""
+        ...
+
+    async def detach_role_policy(self, account_id: str, role_name: str, policy_arn: str) -> None:
+        """Detach. Raise :class:`IamEntityMissing` for a missing role, or ("policy") when the
+        policy is not attached to it."""
+        ...
+
+    async def create_policy(self, policy: IamManagedPolicy, *, max_policies: int) -> bool:
+        """Insert; False when the name (in any case) is taken in the account. Raise
+        :class:`LimitReached` when the account has ``max_policies`` policies (one transaction)."""
+        ...
+
+    async def get_policy(self, account_id: str, arn: str) -> IamManagedPolicy | None: ...
+
+    async def list_policies(
+        self,
+        account_id: str,
+        *,
+        path_prefix: str,
+        attached: bool,
+        usage: Literal["PermissionsPolicy", "PermissionsBoundary"] | None,
+        after: int | None,
+        limit: int,
+    ) -> Page[IamManagedPolicy]:
+        """The account's policies whose path starts with ``path_prefix``, oldest first; with
+        ``attached``, only those in use: attached to a role (``usage`` PermissionsPolicy), used
+        as a permissions boundary (PermissionsBoundary), either (None)."""
+        ...
+
+    async def update_policy(
+        self, account_id: str, arn: str, mutate: PolicyMutation
+    ) -> IamManagedPolicy | None:
+        """Replace the policy with ``mutate(policy)`` atomically; None when absent."""
+        ...
+
+    async def delete_policy(self, account_id: str, arn: str) -> bool:
+        """Delete; False when absent. Raise :class:`IamDeleteConflict`: ``attached`` while a role
+        has it attached or as its permissions boundary, then ``versions`` while it has more than
+        one version; checked in the same transaction as the delete."""
+        ...
+
     # -- backup and declared configuration (``server/backup.py``, ``server/config/``) ----------
     def export_records(self, *, identities: bool = True) -> AsyncGenerator[StoreRecord, None]:
         """Every record, read from one consistent snapshot and streamed (memory does not grow with
         the store), in an order where each record comes after those it needs: accounts, access
-        keys, signing keys, OIDC providers, SAML providers (each by id or ARN, bytewise), pools,
-        then with ``identities`` the identities and the logins (each oldest first)."""
+        keys, signing keys, OIDC providers, SAML providers (each by id or ARN, bytewise), managed
+        policies, roles (with their attached policies), pools, then with ``identities`` the
+        identities and the logins (each oldest first)."""
         ...
 
     async def import_records(self, records: Sequence[StoreRecord]) -> None:

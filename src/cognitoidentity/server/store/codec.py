@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import orjson
 
-from cognitoidentity.server.store import base
+from cognitoidentity.server.store import base, iam_codec
 
 T = TypeVar("T")
 Row = Sequence[Any]
@@ -244,6 +244,8 @@ RECORD_KINDS: dict[type, str] = {
     base.SigningKeyRecord: "signing_key",
     base.IamOidcProvider: "oidc_provider",
     base.IamSamlProvider: "saml_provider",
+    base.IamManagedPolicy: "managed_policy",
+    base.IamRole: "role",
     base.IdentityPool: "pool",
     base.Identity: "identity",
     base.Login: "login",
@@ -252,25 +254,32 @@ RECORD_KINDS: dict[type, str] = {
 those it needs)."""
 
 
+_LIVE = " WHERE pool_id NOT IN (SELECT pool_id FROM identity_pools WHERE deleted_at IS NOT NULL)"
+
+
 def export_queries(
-    *, identities: bool, collate: str
+    *, identities: bool, collate: str, attached: str
 ) -> list[tuple[str, Callable[[Row], base.StoreRecord]]]:
     """The selects that read every record, in :data:`RECORD_KINDS` order, each with its decoder;
-    ``collate`` makes text order bytewise (PostgreSQL's ``COLLATE "C"``; SQLite's is already).
+    ``collate`` makes text order bytewise (PostgreSQL's ``COLLATE "C"``; SQLite's is already);
+    ``attached`` is the dialect's expression of a role's attached policies
+    (:func:`.iam_codec.attached`). Managed policies and roles come oldest first.
     Identities are read without the provider names of their logins (``NULL``): logins are records
-    of their own."""
+    of their own. Deleted pools, their identities and logins are left out (:mod:`.purge`)."""
     tables: list[tuple[str, str, str, Callable[[Row], base.StoreRecord]]] = [
         (ACCOUNT_COLUMNS, "accounts", f"account_id{collate}", account_from_row),
         (ACCESS_KEY_COLUMNS, "access_keys", f"access_key_id{collate}", access_key_from_row),
         (SIGNING_KEY_COLUMNS, "signing_keys", f"kid{collate}", signing_key_from_row),
         (OIDC_COLUMNS, "iam_oidc_providers", f"arn{collate}", oidc_provider_from_row),
         (SAML_COLUMNS, "iam_saml_providers", f"arn{collate}", saml_provider_from_row),
-        (POOL_COLUMNS, "identity_pools", "seq", pool_from_row),
+        (iam_codec.POLICY_COLUMNS, "iam_policies", "seq", iam_codec.policy_from_row),
+        (f"{iam_codec.ROLE_COLUMNS}, {attached}", "iam_roles", "seq", iam_codec.role_from_row),
+        (POOL_COLUMNS, "identity_pools WHERE deleted_at IS NULL", "seq", pool_from_row),
     ]
     if identities:
         tables += [
-            (f"{IDENTITY_COLUMNS}, NULL", "identities", "seq", identity_from_row),
-            (LOGIN_COLUMNS, "logins", "seq", login_from_row),
+            (f"{IDENTITY_COLUMNS}, NULL", f"identities{_LIVE}", "seq", identity_from_row),
+            (LOGIN_COLUMNS, f"logins{_LIVE}", "seq", login_from_row),
         ]
     return [
         (f"SELECT {columns} FROM {table} ORDER BY {order}", decode)  # noqa: S608 - constants
@@ -281,7 +290,8 @@ def export_queries(
 def import_statements(mark: str, jsonb: str) -> dict[str, str]:
     """The insert of each kind of record, with ``mark`` as the placeholder and ``jsonb`` after
     those of JSON columns (PostgreSQL's ``::jsonb``). A login's pool is its identity's, so a login
-    whose identity is missing inserts nothing."""
+    whose identity is missing inserts nothing. A role's attached policies are rows of their own
+    (``role_policy``), inserted after the roles."""
     p, j = mark, mark + jsonb
     inserts = {
         "account": ("accounts", ACCOUNT_COLUMNS, [p, p, p]),
@@ -289,6 +299,13 @@ def import_statements(mark: str, jsonb: str) -> dict[str, str]:
         "signing_key": ("signing_keys", SIGNING_KEY_COLUMNS, [p, p, j, p, p, p]),
         "oidc_provider": ("iam_oidc_providers", OIDC_COLUMNS, [p, p, p, p, j, j, j]),
         "saml_provider": ("iam_saml_providers", SAML_COLUMNS, [p, p, p, p, p, p, j]),
+        "managed_policy": (
+            "iam_policies",
+            iam_codec.POLICY_COLUMNS,
+            [p, p, p, p, p, p, p, j, p, p, p, j],
+        ),
+        "role": ("iam_roles", iam_codec.ROLE_COLUMNS, [p, p, p, p, p, p, p, p, p, p, j, j, p]),
+        "role_policy": ("iam_role_policies", "role_arn, policy_arn", [p, p]),
         "pool": (
             "identity_pools",
             "pool_id, account_id, region, document, created_at",
@@ -325,6 +342,10 @@ def record_row(record: base.StoreRecord, time: TimeColumn) -> tuple[str, tuple[A
             return "oidc_provider", oidc_provider_row(record, time)
         case base.IamSamlProvider():
             return "saml_provider", saml_provider_row(record, time)
+        case base.IamManagedPolicy():
+            return "managed_policy", iam_codec.policy_row(record, time)
+        case base.IamRole():
+            return "role", iam_codec.role_row(record, time)
         case base.IdentityPool():
             return "pool", (
                 record.pool_id,
@@ -354,12 +375,16 @@ def record_row(record: base.StoreRecord, time: TimeColumn) -> tuple[str, tuple[A
 def grouped_rows(
     records: Sequence[base.StoreRecord], time: TimeColumn
 ) -> list[tuple[str, list[tuple[Any, ...]]]]:
-    """The rows of ``records`` by kind, kinds in :data:`RECORD_KINDS` order, rows in the order
-    given."""
-    groups: dict[str, list[tuple[Any, ...]]] = {kind: [] for kind in RECORD_KINDS.values()}
+    """The rows of ``records`` by kind, kinds in :data:`RECORD_KINDS` order (a role's attached
+    policies, ``role_policy``, right after the roles), rows in the order given."""
+    kinds = list(RECORD_KINDS.values())
+    kinds.insert(kinds.index("role") + 1, "role_policy")
+    groups: dict[str, list[tuple[Any, ...]]] = {kind: [] for kind in kinds}
     for record in records:
         kind, row = record_row(record, time)
         groups[kind].append(row)
+        if isinstance(record, base.IamRole):
+            groups["role_policy"] += [(record.arn, arn) for arn in record.attached_policies]
     return [(kind, rows) for kind, rows in groups.items() if rows]
 
 

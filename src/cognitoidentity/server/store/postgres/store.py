@@ -2,22 +2,33 @@
 of one statement here, writes of several statements in :mod:`.transactions`.
 
 Connections run in autocommit mode: a read or a single-statement write is its own transaction, and
-a write of several statements opens one explicit transaction. Nothing is kept between reads.
+a write of several statements opens one explicit transaction.
+
+The point reads a request makes on its hot path (a pool, an identity with its pool, a login's owner,
+an IAM provider) are kept, decoded, until the store's change count moves (:mod:`.changes`). Each
+request checks the count once, at its first kept read (a check shared by the requests of one
+event-loop turn, started after they arrived), and again after a write of its own, so a read never
+misses a write acknowledged, by any process, before its request arrived. Only rows found are kept:
+a new identity does not move the count. :meth:`PostgresStore.version` is the count the current
+request checked.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
+from contextvars import ContextVar
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from psycopg import errors
 from psycopg.rows import TupleRow
 
 from cognitoidentity.server import linking
-from cognitoidentity.server.store import base, codec
+from cognitoidentity.server.store import base, codec, purge
+from cognitoidentity.server.store.kept import MISSING, DecodedPools, KeptReads
 from cognitoidentity.server.store.postgres import backup, statements, transactions
+from cognitoidentity.server.store.postgres.changes import ChangeWatch
 from cognitoidentity.server.store.postgres.connection import (
     POOL_TIMEOUT,
     Connection,
@@ -25,18 +36,33 @@ from cognitoidentity.server.store.postgres.connection import (
     connection,
     open_pool,
 )
+from cognitoidentity.server.store.postgres.deletion import PostgresPoolDeletion
+from cognitoidentity.server.store.postgres.iam_roles import PostgresIamRoles
+
+R = TypeVar("R")
 
 LINK_ATTEMPTS = 5
 """Tries of :meth:`PostgresStore.link_logins` when a concurrent call inserted the same new login
 first (or the two deadlocked); one retry settles the usual race."""
 
 
-class PostgresStore:
-    """The :class:`~cognitoidentity.server.store.base.Store` on a PostgreSQL database."""
+class PostgresStore(PostgresIamRoles, PostgresPoolDeletion):
+    """The :class:`~cognitoidentity.server.store.base.Store` on a PostgreSQL database (IAM roles
+    and managed policies: :class:`~.iam_roles.PostgresIamRoles`; deleting pools and accounts:
+    :class:`~.deletion.PostgresPoolDeletion`)."""
 
-    def __init__(self, pool: Pool) -> None:
-        """Wrap an open pool whose schema is migrated; use :meth:`open` instead."""
+    def __init__(self, pool: Pool, *, caches: bool = True) -> None:
+        """Wrap an open pool whose schema is migrated; use :meth:`open` instead. ``caches`` False:
+        nothing is kept between reads (the ``caches`` setting)."""
         self._pool = pool
+        self._kept = KeptReads(
+            rule="until the store's change count moves (any process's write but a new identity),"
+            " checked by each request's first kept read (see the module doc)",
+            enabled=caches,
+        )
+        self._pools = DecodedPools(enabled=caches)
+        self._changes = ChangeWatch(pool, self._kept.forget)
+        self._checked: ContextVar[int | None] = ContextVar("checked change count", default=None)
 
     @classmethod
     async def open(
@@ -46,36 +72,81 @@ class PostgresStore:
         min_size: int = 1,
         max_size: int = 10,
         pool_timeout: float = POOL_TIMEOUT,
+        caches: bool = True,
     ) -> PostgresStore:
         """Connect to ``url`` (a libpq URI), apply pending migrations and return the store (see
         :func:`~.connection.open_pool`)."""
-        return cls(
-            await open_pool(url, min_size=min_size, max_size=max_size, pool_timeout=pool_timeout)
-        )
+        pool = await open_pool(url, min_size=min_size, max_size=max_size, pool_timeout=pool_timeout)
+        return cls(pool, caches=caches)
 
     async def close(self) -> None:
+        await self._changes.close()
         await self._pool.close()
 
-    def version(self) -> None:
-        """Other processes commit unseen (nothing here is kept between reads): it cannot tell."""
-        return None
+    def version(self) -> int | None:
+        """The change count as the current request (task) checked it, by its first kept read: a
+        check started after the request arrived (see :mod:`.changes`). None before that read,
+        after the request's own writes, and with caches off: then it cannot tell."""
+        return self._checked.get()
+
+    async def _one(
+        self, sql: str, params: tuple[Any, ...], decode: Callable[[TupleRow], R]
+    ) -> R | None:
+        """``decode`` of the first row of ``sql`` (None without one); a row found is kept until
+        the change count moves.
+
+        One check per request: the first kept read of a request (task) waits for a check started
+        after the request arrived, and its later reads trust it (what is kept is never older than
+        the last check), until the request writes: then the next read checks again, and sees the
+        write."""
+        kept = self._kept
+        if not kept.enabled:
+            rows = await self._rows(sql, params)
+            return decode(rows[0]) if rows else None
+        if self._checked.get() is None:
+            self._checked.set(await self._changes.check())
+        key = (sql, *params)
+        value = kept.get(key)
+        if value is not MISSING:
+            found: R = value
+            return found
+        generation = kept.generation
+        rows = await self._rows(sql, params)
+        if not rows:
+            return None  # not kept: a new identity does not move the count
+        decoded = decode(rows[0])
+        kept.put(key, decoded, generation)
+        return decoded
 
     @contextlib.asynccontextmanager
     async def _transaction(self) -> AsyncIterator[Connection]:
         """A connection of the pool inside a transaction, committed on leaving."""
-        async with connection(self._pool) as conn, conn.transaction():
-            yield conn
+        try:
+            async with connection(self._pool) as conn, conn.transaction():
+                yield conn
+        finally:
+            self._checked.set(None)  # the request's next kept read checks again (see _one)
 
-    async def _fetch(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[TupleRow]:
+    async def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any]) -> list[TupleRow]:
         async with connection(self._pool) as conn:
             cur = await conn.execute(sql, params)
             return await cur.fetchall()
 
+    async def _fetch(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[TupleRow]:
+        """Every row of ``sql``, which may write (the request's next kept read checks again)."""
+        try:
+            return await self._rows(sql, params)
+        finally:
+            self._checked.set(None)
+
     async def _rowcount(self, sql: str, params: Sequence[Any]) -> int:
         """Run one writing statement (autocommit: the statement is its own transaction)."""
-        async with connection(self._pool) as conn:
-            cur = await conn.execute(sql, params)
-            return cur.rowcount
+        try:
+            async with connection(self._pool) as conn:
+                cur = await conn.execute(sql, params)
+                return cur.rowcount
+        finally:
+            self._checked.set(None)
 
     # -- accounts and access keys -----------------------------------------------------------
     async def create_account(self, account: base.Account) -> bool:
@@ -100,11 +171,6 @@ class PostgresStore:
             ' ORDER BY account_id COLLATE "C"'
         )
         return [codec.account_from_row(r) for r in rows]
-
-    async def delete_account(self, account_id: str) -> bool:
-        # Keys, pools and (through the pools) identities go with it: ON DELETE CASCADE.
-        deleted = await self._rowcount("DELETE FROM accounts WHERE account_id = %s", (account_id,))
-        return deleted == 1
 
     async def create_access_key(self, key: base.AccessKey) -> None:
         await self._rowcount(
@@ -144,15 +210,15 @@ class PostgresStore:
     # -- identity pools ----------------------------------------------------------------------
     async def create_pool(self, pool: base.IdentityPool, *, max_pools: int) -> None:
         document = codec.dump_pool_document(pool)
-        async with self._transaction() as conn:
-            await transactions.create_pool(conn, pool, document, max_pools)
+
+        async def create() -> None:
+            async with self._transaction() as conn:
+                await transactions.create_pool(conn, pool, document, max_pools)
+
+        await purge.create_when_free(self, create)
 
     async def get_pool(self, pool_id: str) -> base.IdentityPool | None:
-        rows = await self._fetch(
-            f"SELECT {codec.POOL_COLUMNS} FROM identity_pools WHERE pool_id = %s",  # noqa: S608
-            (pool_id,),
-        )
-        return codec.pool_from_row(rows[0]) if rows else None
+        return await self._one(statements.GET_POOL, (pool_id,), self._pools.decode)
 
     async def update_pool(
         self, pool_id: str, mutate: base.PoolMutation
@@ -160,19 +226,16 @@ class PostgresStore:
         async with self._transaction() as conn:
             return await transactions.update_pool(conn, pool_id, mutate)
 
-    async def delete_pool(self, pool_id: str) -> bool:
-        deleted = await self._rowcount("DELETE FROM identity_pools WHERE pool_id = %s", (pool_id,))
-        return deleted == 1
-
     async def list_pools(
         self, account_id: str, region: str, *, after: int | None, limit: int
     ) -> base.Page[base.IdentityPool]:
         rows = await self._fetch(
-            f"SELECT {codec.POOL_COLUMNS}, seq FROM identity_pools"  # noqa: S608 - constant columns
-            " WHERE account_id = %s AND region = %s AND seq > %s ORDER BY seq LIMIT %s",
+            f"SELECT {statements.POOL_COLUMNS}, seq FROM identity_pools"  # noqa: S608 - constant
+            " WHERE account_id = %s AND region = %s AND seq > %s AND deleted_at IS NULL"
+            " ORDER BY seq LIMIT %s",
             (account_id, region, after or 0, limit + 1),
         )
-        return codec.page(rows, limit, codec.pool_from_row, seq=4)
+        return codec.page(rows, limit, self._pools.decode, seq=4)
 
     # -- identities --------------------------------------------------------------------------
     async def create_identity(self, identity: base.Identity) -> None:
@@ -192,7 +255,8 @@ class PostgresStore:
         inserted = await self._rowcount(
             "INSERT INTO identities (identity_id, pool_id, created_at, last_modified_at, disabled)"
             " SELECT %s, pool_id, %s, %s, false FROM identity_pools"
-            " WHERE pool_id = %s AND (document ->> 'allow_unauthenticated')::boolean",
+            " WHERE pool_id = %s AND (document ->> 'allow_unauthenticated')::boolean"
+            " AND deleted_at IS NULL",
             (
                 identity.identity_id,
                 identity.created_at,
@@ -205,14 +269,14 @@ class PostgresStore:
     async def get_identity_and_pool(
         self, identity_id: str
     ) -> tuple[base.Identity, base.IdentityPool] | None:
-        rows = await self._fetch(statements.GET_IDENTITY_AND_POOL, (identity_id,))
-        if not rows:
-            return None
-        return codec.identity_from_row(rows[0]), codec.pool_from_row(rows[0][6:])
+        return await self._one(
+            statements.GET_IDENTITY_AND_POOL,
+            (identity_id,),
+            lambda row: (codec.identity_from_row(row), self._pools.decode(row[6:])),
+        )
 
     async def get_identity(self, identity_id: str) -> base.Identity | None:
-        rows = await self._fetch(statements.GET_IDENTITY, (identity_id,))
-        return codec.identity_from_row(rows[0]) if rows else None
+        return await self._one(statements.GET_IDENTITY, (identity_id,), codec.identity_from_row)
 
     async def list_identities(
         self, pool_id: str, *, hide_disabled: bool, after: int | None, limit: int
@@ -269,17 +333,15 @@ class PostgresStore:
     async def list_logins(self, identity_id: str) -> list[base.Login]:
         rows = await self._fetch(
             f"SELECT {codec.LOGIN_COLUMNS} FROM logins"  # noqa: S608 - constant columns
-            " WHERE identity_id = %s ORDER BY seq",
+            " WHERE identity_id = %s" + statements.LOGIN_POOL_NOT_DELETED + " ORDER BY seq",
             (identity_id,),
         )
         return [codec.login_from_row(r) for r in rows]
 
     async def find_login(self, pool_id: str, login: linking.LoginKey) -> str | None:
-        rows = await self._fetch(
-            "SELECT identity_id FROM logins WHERE pool_id = %s AND provider = %s AND user_id = %s",
-            (pool_id, login.provider, login.user_id),
+        return await self._one(
+            statements.FIND_LOGIN, (pool_id, login.provider, login.user_id), lambda row: str(row[0])
         )
-        return str(rows[0][0]) if rows else None
 
     async def list_provider_logins(
         self,
@@ -345,8 +407,9 @@ class PostgresStore:
         return inserted == 1
 
     async def get_oidc_provider(self, account_id: str, arn: str) -> base.IamOidcProvider | None:
-        rows = await self._fetch(statements.GET_OIDC_PROVIDER, (arn, account_id))
-        return codec.oidc_provider_from_row(rows[0]) if rows else None
+        return await self._one(
+            statements.GET_OIDC_PROVIDER, (arn, account_id), codec.oidc_provider_from_row
+        )
 
     async def list_oidc_providers(self, account_id: str) -> list[base.IamOidcProvider]:
         rows = await self._fetch(
@@ -378,8 +441,9 @@ class PostgresStore:
         return inserted == 1
 
     async def get_saml_provider(self, account_id: str, arn: str) -> base.IamSamlProvider | None:
-        rows = await self._fetch(statements.GET_SAML_PROVIDER, (arn, account_id))
-        return codec.saml_provider_from_row(rows[0]) if rows else None
+        return await self._one(
+            statements.GET_SAML_PROVIDER, (arn, account_id), codec.saml_provider_from_row
+        )
 
     async def list_saml_providers(self, account_id: str) -> list[base.IamSamlProvider]:
         rows = await self._fetch(

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from cognitoidentity.server import linking
-from cognitoidentity.server.store import base, codec
+from cognitoidentity.server.store import base, codec, purge
 from cognitoidentity.server.store.postgres import statements
 from cognitoidentity.server.store.postgres.connection import Connection
 
@@ -73,7 +73,16 @@ async def create_pool(
         (pool.account_id,),
     )
     cur = await conn.execute(
-        "SELECT count(*) FROM identity_pools WHERE account_id = %s", (pool.account_id,)
+        "SELECT seq FROM identity_pools WHERE pool_id = %s AND deleted_at IS NOT NULL",
+        (pool.pool_id,),
+    )
+    held = await cur.fetchone()
+    if held is not None:
+        raise purge.PoolStillDeleting(held[0])
+    # A deleted pool no longer counts (see purge.py), whether or not its identities are gone.
+    cur = await conn.execute(
+        "SELECT count(*) FROM identity_pools WHERE account_id = %s AND deleted_at IS NULL",
+        (pool.account_id,),
     )
     row = await cur.fetchone()
     count = row[0] if row else 0
@@ -94,7 +103,7 @@ async def update_pool(
     # pool while ``mutate`` runs.
     cur = await conn.execute(
         f"SELECT {codec.POOL_COLUMNS} FROM identity_pools"  # noqa: S608 - constant columns
-        " WHERE pool_id = %s FOR NO KEY UPDATE",
+        " WHERE pool_id = %s AND deleted_at IS NULL FOR NO KEY UPDATE",
         (pool_id,),
     )
     row = await cur.fetchone()

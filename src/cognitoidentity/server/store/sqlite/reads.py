@@ -80,7 +80,8 @@ class Reader:
         self, sql: str, params: tuple[Any, ...], decode: Callable[[Sequence[Any]], R]
     ) -> R | None:
         """``decode`` of the first row (None without one), kept until the next commit."""
-        self.version()
+        if self._checked_in is not asyncio.get_running_loop():
+            self.version()
         key = (sql, *params)
         kept: Any = self._kept.get(key, _NOT_KEPT)
         if kept is not _NOT_KEPT:

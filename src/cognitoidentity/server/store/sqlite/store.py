@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from cognitoidentity.server import linking
-from cognitoidentity.server.cache import Cache
-from cognitoidentity.server.store import base, codec
+from cognitoidentity.server.store import base, codec, purge
+from cognitoidentity.server.store.kept import DecodedPools
 from cognitoidentity.server.store.sqlite import backup, statements, writes
 from cognitoidentity.server.store.sqlite.connection import migrate
+from cognitoidentity.server.store.sqlite.deletion import SqlitePoolDeletion
+from cognitoidentity.server.store.sqlite.iam_roles import SqliteIamRoles
 from cognitoidentity.server.store.sqlite.reads import Reader
 from cognitoidentity.server.store.sqlite.writer import GroupCommitWriter, GuestInsert
 
@@ -26,13 +28,12 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-POOL_CACHE_SIZE = 1024
-"""Decoded pools kept per store (the oldest go first beyond it)."""
 
-
-class SqliteStore:
+class SqliteStore(SqliteIamRoles, SqlitePoolDeletion):
     """The :class:`~cognitoidentity.server.store.base.Store` on one SQLite file; ``caches`` False
-    keeps neither reads nor decoded pools (the ``caches`` setting)."""
+    keeps neither reads nor decoded pools (the ``caches`` setting). IAM roles and managed policies
+    are :class:`~.iam_roles.SqliteIamRoles`; deleting pools and accounts
+    :class:`~.deletion.SqlitePoolDeletion`."""
 
     def __init__(
         self, path: str | Path, *, caches: bool = True, metrics: Metrics | None = None
@@ -42,14 +43,8 @@ class SqliteStore:
         migrate(self.path)
         self._reader = Reader(self.path, caches=caches)
         self._writer = GroupCommitWriter(self.path, metrics=metrics)
-        # Decoding a pool's JSON document costs more than reading its row; a pool whose document
-        # has not changed is the same (immutable) record, so the decoded one is kept.
-        self._pools: Cache[tuple[str, str], base.IdentityPool] = Cache(
-            "decoded pools",
-            rule="never stale: keyed by the pool id and its stored document",
-            max_entries=POOL_CACHE_SIZE,
-            enabled=caches,
-        )
+        # Pools decoded once per stored document, as the PostgreSQL store does.
+        self._pools = DecodedPools(enabled=caches)
 
     async def close(self) -> None:
         self._writer.close()
@@ -88,10 +83,6 @@ class SqliteStore:
             f"SELECT {codec.ACCOUNT_COLUMNS} FROM accounts ORDER BY account_id"  # noqa: S608
         )
         return [codec.account_from_row(r) for r in rows]
-
-    async def delete_account(self, account_id: str) -> bool:
-        deleted = await self._rowcount("DELETE FROM accounts WHERE account_id = ?", (account_id,))
-        return deleted == 1
 
     async def create_access_key(self, key: base.AccessKey) -> None:
         await self._rowcount(
@@ -135,15 +126,14 @@ class SqliteStore:
     # -- identity pools ----------------------------------------------------------------------
     async def create_pool(self, pool: base.IdentityPool, *, max_pools: int) -> None:
         document = codec.dump_pool_document(pool)
-        await self._write(lambda conn: writes.create_pool(conn, pool, document, max_pools))
+
+        def create(conn: sqlite3.Connection) -> None:
+            writes.create_pool(conn, pool, document, max_pools)
+
+        await purge.create_when_free(self, lambda: self._write(create))
 
     def _pool(self, row: Sequence[Any]) -> base.IdentityPool:
-        key = (row[0], row[3])
-        pool = self._pools.get(key)
-        if pool is None:
-            pool = codec.pool_from_row(row)
-            self._pools.put(key, pool)
-        return pool
+        return self._pools.decode(row)
 
     async def get_pool(self, pool_id: str) -> base.IdentityPool | None:
         return self._reader.one(statements.GET_POOL, (pool_id,), self._pool)
@@ -156,16 +146,13 @@ class SqliteStore:
             lambda conn: writes.update_pool(conn, pool_id, mutate, codec.pool_from_row)
         )
 
-    async def delete_pool(self, pool_id: str) -> bool:
-        deleted = await self._rowcount("DELETE FROM identity_pools WHERE pool_id = ?", (pool_id,))
-        return deleted == 1
-
     async def list_pools(
         self, account_id: str, region: str, *, after: int | None, limit: int
     ) -> base.Page[base.IdentityPool]:
         rows = self._reader.rows(
             f"SELECT {codec.POOL_COLUMNS}, seq FROM identity_pools"  # noqa: S608 - constant columns
-            " WHERE account_id = ? AND region = ? AND seq > ? ORDER BY seq LIMIT ?",
+            " WHERE account_id = ? AND region = ? AND seq > ? AND deleted_at IS NULL"
+            " ORDER BY seq LIMIT ?",
             (account_id, region, after or 0, limit + 1),
         )
         return codec.page(rows, limit, self._pool, seq=4)
@@ -244,14 +231,14 @@ class SqliteStore:
     async def list_logins(self, identity_id: str) -> list[base.Login]:
         rows = self._reader.rows(
             f"SELECT {codec.LOGIN_COLUMNS} FROM logins"  # noqa: S608 - constant columns
-            " WHERE identity_id = ? ORDER BY seq",
+            " WHERE identity_id = ?" + statements.LOGIN_POOL_NOT_DELETED + " ORDER BY seq",
             (identity_id,),
         )
         return [codec.login_from_row(r) for r in rows]
 
     async def find_login(self, pool_id: str, login: linking.LoginKey) -> str | None:
         return self._reader.one(
-            "SELECT identity_id FROM logins WHERE pool_id = ? AND provider = ? AND user_id = ?",
+            statements.FIND_LOGIN,
             (pool_id, login.provider, login.user_id),
             lambda row: str(row[0]),
         )
@@ -268,7 +255,9 @@ class SqliteStore:
         if identity_id is None:
             rows = self._reader.rows(
                 f"SELECT {codec.LOGIN_COLUMNS} FROM logins"  # noqa: S608 - constant columns
-                " WHERE pool_id = ? AND provider = ? AND seq > ? ORDER BY seq LIMIT ?",
+                " WHERE pool_id = ? AND provider = ? AND seq > ?"
+                + statements.LOGIN_POOL_NOT_DELETED
+                + " ORDER BY seq LIMIT ?",
                 (pool_id, provider, after or 0, limit + 1),
             )
         else:
@@ -278,7 +267,8 @@ class SqliteStore:
                 f"SELECT {codec.LOGIN_COLUMNS} FROM logins"  # noqa: S608 - constant columns
                 " INDEXED BY logins_by_identity"
                 " WHERE identity_id = ? AND pool_id = ? AND provider = ? AND seq > ?"
-                " ORDER BY seq LIMIT ?",
+                + statements.LOGIN_POOL_NOT_DELETED
+                + " ORDER BY seq LIMIT ?",
                 (identity_id, pool_id, provider, after or 0, limit + 1),
             )
         return codec.page(rows, limit, codec.login_from_row, seq=4)

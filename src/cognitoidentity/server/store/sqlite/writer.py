@@ -73,7 +73,7 @@ def insert_guests(conn: sqlite3.Connection, guests: Sequence[GuestInsert]) -> li
         "INSERT INTO identities (identity_id, pool_id, created_at, last_modified_at, disabled)"  # noqa: S608
         " SELECT v.column1, p.pool_id, v.column2, v.column3, 0"
         f" FROM (VALUES {rows}) AS v JOIN identity_pools p ON p.pool_id = v.column4"
-        " WHERE json_extract(p.document, '$.allow_unauthenticated') = 1"
+        " WHERE json_extract(p.document, '$.allow_unauthenticated') = 1 AND p.deleted_at IS NULL"
     )
     cur = conn.execute(sql, params)
     if cur.rowcount == len(guests):

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from cognitoidentity.server import linking
-from cognitoidentity.server.store import base, codec
+from cognitoidentity.server.store import base, codec, purge
 from cognitoidentity.server.store.sqlite import statements
 
 
@@ -22,8 +22,16 @@ from cognitoidentity.server.store.sqlite import statements
 def create_pool(
     conn: sqlite3.Connection, pool: base.IdentityPool, document: str, max_pools: int
 ) -> None:
+    held = conn.execute(
+        "SELECT seq FROM identity_pools WHERE pool_id = ? AND deleted_at IS NOT NULL",
+        (pool.pool_id,),
+    ).fetchone()
+    if held is not None:
+        raise purge.PoolStillDeleting(held[0])
+    # A deleted pool no longer counts (see purge.py), whether or not its identities are gone.
     (count,) = conn.execute(
-        "SELECT count(*) FROM identity_pools WHERE account_id = ?", (pool.account_id,)
+        "SELECT count(*) FROM identity_pools WHERE account_id = ? AND deleted_at IS NULL",
+        (pool.account_id,),
     ).fetchone()
     if count >= max_pools:
         raise base.LimitReached(f"{count} pools")
@@ -57,7 +65,8 @@ def delete_identities(conn: sqlite3.Connection, account_id: str, ids: list[str])
     marks = ",".join("?" * len(ids))
     found = conn.execute(
         f"SELECT i.identity_id, p.account_id FROM identities i"  # noqa: S608 - only marks
-        f" JOIN identity_pools p ON p.pool_id = i.pool_id WHERE i.identity_id IN ({marks})",
+        " JOIN identity_pools p ON p.pool_id = i.pool_id AND p.deleted_at IS NULL"
+        f" WHERE i.identity_id IN ({marks})",
         ids,
     ).fetchall()
     mine = [r[0] for r in found if r[1] == account_id]
