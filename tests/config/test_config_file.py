@@ -160,15 +160,6 @@ secret_env = "CI_SECRET"
     assert (key.access_key_id, key.secret) == ("AKIAEXAMPLECI0000001", "s3cret")
 
 
-def test_iam_roles_have_a_reserved_place_that_says_they_are_not_supported_yet(
-    tmp_path: Path,
-) -> None:
-    text = f'[[accounts]]\nid = "{ACCOUNT}"\n\n[[accounts.roles]]\nRoleName = "auth"\n'
-    (message,) = problems(tmp_path, text)
-    assert message.startswith(f"{tmp_path / 'c.toml'}:4: accounts[0].roles: IAM roles")
-    assert "cannot be declared yet" in message
-
-
 def test_iam_providers_are_checked_as_iam_checks_them(tmp_path: Path) -> None:
     text = f"""
 [[accounts]]
@@ -184,7 +175,7 @@ SAMLMetadataDocument = "<not-metadata>{"x" * 1000}</not-metadata>"
 """
     found = problems(tmp_path, text)
     assert found[0].endswith(
-        "accounts[0].oidc_providers[0].ThumbprintList: ValidationException: 1 validation error"
+        "accounts[0].oidc_providers[0].ThumbprintList: ValidationError: 1 validation error"
         " detected: Value '[nothex]' at 'thumbprintList' failed to satisfy constraint: Member"
         " must satisfy constraint: [Member must have length greater than or equal to 40]"
     )

@@ -1,7 +1,7 @@
-"""Declarative configuration: accounts, access keys, IAM OIDC and SAML providers and identity
-pools with fixed ids, declared in a TOML file and applied to the store (``cognitoidentity serve
---config FILE`` at every start, ``cognitoidentity apply FILE [--dry-run]``), and the store's
-contents written as such a file (``cognitoidentity dump``).
+"""Declarative configuration: accounts, access keys, IAM OIDC and SAML providers, IAM roles and
+customer managed policies, and identity pools with fixed ids, declared in a TOML file and applied
+to the store (``cognitoidentity serve --config FILE`` at every start, ``cognitoidentity apply FILE
+[--dry-run]``), and the store's contents written as such a file (``cognitoidentity dump``).
 
 TOML, read by the standard library's ``tomllib``: no dependency, and no YAML surprises where ids
 are concerned (an unquoted ``000000000000`` or ``0123`` is a number in YAML, ``no`` a boolean; TOML
@@ -25,6 +25,26 @@ The file::
     Url = "https://idp.example.com"
     ClientIDList = ["my-app"]
 
+    [[accounts.policies]]                 # CreatePolicy's members
+    PolicyName = "read-photos"
+
+    [accounts.policies.PolicyDocument]    # a document is a table (or a string of JSON)
+    Version = "2012-10-17"
+
+    [[accounts.policies.PolicyDocument.Statement]]
+    Effect = "Allow"
+    Action = "s3:GetObject"
+    Resource = "arn:aws:s3:::photos/*"
+
+    [[accounts.roles]]                    # CreateRole's members, its inline and managed policies
+    RoleName = "guest"
+    AttachedPolicies = ["read-photos"]    # names of the account's policies, or ARNs
+    AssumeRolePolicyDocument = '''{"Version": "2012-10-17", "Statement": [...]}'''
+
+    [accounts.roles.InlinePolicies.write-own-folder]                # name to document
+    Version = "2012-10-17"
+    # [[accounts.roles.InlinePolicies.write-own-folder.Statement]] ...
+
     [[accounts.pools]]                    # the pool's id, then CreateIdentityPool's members
     IdentityPoolId = "us-east-1:7f6b1a2e-0c1d-4e5f-8a9b-0c1d2e3f4a5b"
     IdentityPoolName = "ci"
@@ -36,10 +56,10 @@ The file::
     [accounts.pools.PrincipalTagAttributeMaps."idp.example.com"]  # SetPrincipalTagAttributeMap
     UseDefaults = true
 
-Modules: :mod:`.source` (reading, errors), :mod:`.locate` (key lines), :mod:`.declared` (the
-schema and its checks, the API's own), :mod:`.stored` (the store's side), :mod:`.plan` (plan and
-apply), :mod:`.dump` and :mod:`.toml_text` (writing the file). IAM roles and policies have a
-reserved place (``roles``, ``policies`` in an account) for when the server keeps them.
+Modules: :mod:`.source` (reading, errors), :mod:`.locate` (key lines), :mod:`.declared` and
+:mod:`.declared_iam` (the schema and its checks, the API's own), :mod:`.documents` (policy
+documents as tables or JSON), :mod:`.stored` (the store's side), :mod:`.plan` and :mod:`.plan_iam`
+(plan and apply), :mod:`.dump` and :mod:`.toml_text` (writing the file).
 """
 
 from __future__ import annotations
@@ -91,5 +111,6 @@ async def apply_file(
 
 
 async def dump_store(store: Store) -> str:
-    """The store's accounts, keys, providers and pools as a configuration file."""
+    """The store's accounts, keys, providers, roles, policies and pools as a configuration
+    file."""
     return dump_text(await read_stored(store))

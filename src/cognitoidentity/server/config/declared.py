@@ -1,13 +1,14 @@
 """What a configuration file declares, checked as the API checks the same input.
 
 Each resource's members are the API's own (``CreateIdentityPool``, ``SetIdentityPoolRoles``,
-``SetPrincipalTagAttributeMap``, ``CreateOpenIDConnectProvider``, ``CreateSAMLProvider``): every
-value goes through the model's shapes as a request would (types, lengths, patterns, enums, with the
-API's messages), then through the checks the operations make (:mod:`..operations`): tags, Cognito
+``SetPrincipalTagAttributeMap``, ``CreateOpenIDConnectProvider``, ``CreateSAMLProvider``; IAM
+roles and policies, ``CreateRole`` and ``CreatePolicy``, in :mod:`.declared_iam`): every value goes
+through the model's shapes as a request would (types, lengths, patterns, enums, with the API's
+messages), then through the checks the operations make (:mod:`..operations`): tags, Cognito
 providers, roles of the pool's account and role mappings, principal-tag sizes, OIDC URLs against
-the outbound policy, SAML metadata. A problem names the deepest key it can; every problem of the
-file is reported at once. What needs the store (the provider ARNs a pool names, the pool's
-``DeveloperProviderName`` once set) is checked by :mod:`.plan`.
+the outbound policy, SAML metadata, policy documents. A problem names the deepest key it can; every
+problem of the file is reported at once. What needs the store (the provider and policy ARNs a pool
+or a role names, the pool's ``DeveloperProviderName`` once set) is checked by :mod:`.plan`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from typing import Any, TypeVar
 from botocore.model import StructureShape
 
 from cognitoidentity.server.accounts import valid_account_id
+from cognitoidentity.server.config import declared_iam
+from cognitoidentity.server.config.declared_iam import DeclaredPolicy, DeclaredRole
 from cognitoidentity.server.config.locate import Path
 from cognitoidentity.server.config.model_check import (
     camel,
@@ -71,13 +74,16 @@ SAML_MEMBERS = ("Name", "SAMLMetadataDocument", "Tags")
 """The members of ``CreateSAMLProvider`` this server supports, and ``metadata_file``."""
 SAML_METADATA_FILE = "metadata_file"
 
-ACCOUNT_KEYS = ("id", "name", "access_keys", "oidc_providers", "saml_providers", "pools")
-RESERVED_ACCOUNT_KEYS = {
-    "roles": "IAM roles and their policies cannot be declared yet (this server does not keep IAM"
-    " roles); a pool names its roles by ARN in its Roles and RoleMappings.",
-    "policies": "IAM policies cannot be declared yet (this server does not keep IAM policies).",
-}
-"""Where IAM roles and policies will be declared, once the server keeps them."""
+ACCOUNT_KEYS = (
+    "id",
+    "name",
+    "access_keys",
+    "oidc_providers",
+    "saml_providers",
+    "policies",
+    "roles",
+    "pools",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +140,9 @@ class DeclaredAccount:
     oidc_providers: tuple[DeclaredOidcProvider, ...] = ()
     saml_providers: tuple[DeclaredSamlProvider, ...] = ()
     pools: tuple[DeclaredPool, ...] = ()
+    policies: tuple[DeclaredPolicy, ...] = ()
+    """Customer managed policies (:mod:`.declared_iam`)."""
+    roles: tuple[DeclaredRole, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,10 +204,17 @@ class _Reader:
         return value
 
     def members(
-        self, shape: StructureShape, table: Mapping[str, Any], names: Iterable[str], path: Path
+        self,
+        shape: StructureShape,
+        table: Mapping[str, Any],
+        names: Iterable[str],
+        path: Path,
+        *,
+        query: bool = False,
     ) -> dict[str, Any] | None:
-        """The members ``names`` of ``table`` parsed with ``shape`` as a request's would be; a
-        required member of ``shape`` missing is a problem."""
+        """The members ``names`` of ``table`` parsed with ``shape`` as a request's would be (its
+        problems under a Query service's codes with ``query``: IAM's); a required member of
+        ``shape`` missing is a problem."""
         out: dict[str, Any] = {}
         ok = True
         for name in names:
@@ -208,7 +224,7 @@ class _Reader:
                     self.problem(path, f"missing key {name!r}")
                 continue
             member = shape.members[name]
-            found = model_problem(member, table[name], (*path, name), camel(name))
+            found = model_problem(member, table[name], (*path, name), camel(name), query=query)
             if found is not None:
                 ok = False
                 self.problems.append(found)
@@ -264,11 +280,6 @@ class _Reader:
         return tuple(accounts)
 
     def account(self, value: object, path: Path) -> DeclaredAccount | None:
-        if isinstance(value, dict):
-            for key, why in RESERVED_ACCOUNT_KEYS.items():
-                if key in value:
-                    self.problem((*path, key), why)
-            value = {k: v for k, v in value.items() if k not in RESERVED_ACCOUNT_KEYS}
         table = self.table(value, path, ACCOUNT_KEYS)
         if table is None:
             return None
@@ -295,6 +306,12 @@ class _Reader:
             self.pool(v, p, account_id)
             for p, v in self.tables(table.get("pools"), (*path, "pools"))
         ]
+        policies = declared_iam.policies(
+            self, table.get("policies"), (*path, "policies"), account_id
+        )
+        roles = declared_iam.roles(
+            self, table.get("roles"), (*path, "roles"), account_id, policies, table.get("policies")
+        )
         return DeclaredAccount(
             path,
             account_id,
@@ -303,6 +320,8 @@ class _Reader:
             tuple(o for o in oidc if o is not None),
             tuple(s for s in saml if s is not None),
             tuple(p for p in pools if p is not None),
+            policies,
+            roles,
         )
 
     def access_key(self, value: object, path: Path) -> DeclaredKey | None:
@@ -337,7 +356,7 @@ class _Reader:
         if table is None:
             return None
         params = self.members(
-            input_shape("iam", "CreateOpenIDConnectProvider"), table, OIDC_MEMBERS, path
+            input_shape("iam", "CreateOpenIDConnectProvider"), table, OIDC_MEMBERS, path, query=True
         )
         if params is None:
             return None
@@ -373,7 +392,9 @@ class _Reader:
             if document is None:
                 return None
             table["SAMLMetadataDocument"] = document
-        params = self.members(input_shape("iam", "CreateSAMLProvider"), table, SAML_MEMBERS, path)
+        params = self.members(
+            input_shape("iam", "CreateSAMLProvider"), table, SAML_MEMBERS, path, query=True
+        )
         if params is None:
             return None
         metadata_path = (

@@ -1,5 +1,8 @@
 """``cognitoidentity dump``: what the store holds, as a configuration file that applies as a plan
-with nothing to do (access keys by id alone: their secrets are never written out)."""
+with nothing to do (access keys by id alone: their secrets are never written out), and applied to
+an empty store, dumps as the same file. Policy documents are written as TOML tables
+(:mod:`.documents`); a role names the managed policies it uses by their names, since the dump
+declares every policy of the account."""
 
 from __future__ import annotations
 
@@ -10,13 +13,31 @@ from cognitoidentity.server.config.declared import (
     POOL_CREATE_MEMBERS,
     PRINCIPAL_TAG_MAPS,
 )
+from cognitoidentity.server.config.declared_iam import ATTACHED_POLICIES, INLINE_POLICIES
+from cognitoidentity.server.config.documents import document_value
 from cognitoidentity.server.config.stored import Stored
 from cognitoidentity.server.config.toml_text import toml_document
 from cognitoidentity.server.operations.pools import pool_output
-from cognitoidentity.server.store.base import IamOidcProvider, IamSamlProvider, IdentityPool
+from cognitoidentity.server.store.base import (
+    IamManagedPolicy,
+    IamOidcProvider,
+    IamRole,
+    IamSamlProvider,
+    IdentityPool,
+)
 
 POOL_MEMBER_ORDER = ("IdentityPoolId", *POOL_CREATE_MEMBERS)
-ARRAYS_OF_TABLES = ("accounts", "access_keys", "oidc_providers", "saml_providers", "pools")
+ARRAYS_OF_TABLES = (
+    "accounts",
+    "access_keys",
+    "oidc_providers",
+    "saml_providers",
+    "policies",
+    "roles",
+    "pools",
+    "Statement",
+)
+"""Written as ``[[...]]`` sections: the file's resources, and a policy document's statements."""
 HEADER = """\
 cognitoidentity configuration, dumped from a store. Apply it with `cognitoidentity apply FILE`
 or `cognitoidentity serve --config FILE`: what is missing is created, what differs is updated,
@@ -72,6 +93,47 @@ def saml_members(provider: IamSamlProvider) -> dict[str, Any]:
     return out
 
 
+def policy_members(policy: IamManagedPolicy) -> dict[str, Any]:
+    """A managed policy as a file declares it: its default version's document (the others are
+    the store's history, which a file does not declare)."""
+    out: dict[str, Any] = {"PolicyName": policy.name}
+    if policy.path != "/":
+        out["Path"] = policy.path
+    if policy.description is not None:
+        out["Description"] = policy.description
+    if policy.tags:
+        out["Tags"] = _tags(policy.tags)
+    out["PolicyDocument"] = document_value(policy.default_version.document)
+    return out
+
+
+def role_members(role: IamRole, policy_names: dict[str, str]) -> dict[str, Any]:
+    """A role as a file declares it; the policies it uses by name (``policy_names``: ARN to
+    name, the account's policies, which the dump declares too)."""
+    out: dict[str, Any] = {"RoleName": role.name}
+    if role.path != "/":
+        out["Path"] = role.path
+    if role.description is not None:
+        out["Description"] = role.description
+    if role.max_session_duration != 3600:
+        out["MaxSessionDuration"] = role.max_session_duration
+    if role.max_signin_session_duration is not None:
+        out["MaxSigninSessionDuration"] = role.max_signin_session_duration
+    if role.permissions_boundary is not None:
+        boundary = role.permissions_boundary
+        out["PermissionsBoundary"] = policy_names.get(boundary, boundary)
+    if role.tags:
+        out["Tags"] = _tags(role.tags)
+    if role.attached_policies:
+        out[ATTACHED_POLICIES] = [policy_names.get(a, a) for a in role.attached_policies]
+    out["AssumeRolePolicyDocument"] = document_value(role.trust_policy)
+    if role.inline_policies:
+        out[INLINE_POLICIES] = {
+            name: document_value(text) for name, text in role.inline_policies.items()
+        }
+    return out
+
+
 def _tags(tags: dict[str, str]) -> list[dict[str, str]]:
     return [{"Key": key, "Value": value} for key, value in tags.items()]
 
@@ -80,6 +142,8 @@ def dump_data(stored: Stored) -> dict[str, Any]:
     accounts = []
     for account in stored.accounts.values():
         entry: dict[str, Any] = {"id": account.account_id, "name": account.name}
+        policies = [p for p in stored.policies.values() if p.account_id == account.account_id]
+        names = {p.arn: p.name for p in policies}
         sections = {
             "access_keys": [
                 {"id": key.access_key_id}
@@ -95,6 +159,12 @@ def dump_data(stored: Stored) -> dict[str, Any]:
                 saml_members(p)
                 for p in stored.saml_providers.values()
                 if p.account_id == account.account_id
+            ],
+            "policies": [policy_members(p) for p in policies],
+            "roles": [
+                role_members(r, names)
+                for r in stored.roles.values()
+                if r.account_id == account.account_id
             ],
             "pools": [
                 pool_members(p) for p in stored.pools.values() if p.account_id == account.account_id

@@ -15,6 +15,7 @@ from cognitoidentity.server.config.locate import Path
 from cognitoidentity.server.config.source import Problem
 from cognitoidentity.server.errors import ServiceError
 from cognitoidentity.server.protocol.json_rpc import load_service_model
+from cognitoidentity.server.protocol.query import QUERY_ERROR_CODES
 from cognitoidentity.server.protocol.shapes import parse_member
 
 
@@ -29,13 +30,24 @@ def camel(name: str) -> str:
     return name[:1].lower() + name[1:]
 
 
-def model_problem(shape: Shape, value: Any, path: Path, wire_path: str) -> Problem | None:
+def error_code(exc: ServiceError, *, query: bool) -> str:
+    """The code the API answers ``exc`` with: under a Query service's name with ``query`` (IAM's
+    ``ValidationError`` for the model's ``ValidationException``), else its own."""
+    if query:
+        return QUERY_ERROR_CODES.get(type(exc), (exc.code, 0))[0]
+    return exc.code
+
+
+def model_problem(
+    shape: Shape, value: Any, path: Path, wire_path: str, *, query: bool = False
+) -> Problem | None:
     """The first problem the model finds in ``value``, at the deepest key it can be pinned to, in
-    the API's words; or an unknown key (which the API would ignore, and a file must not hold)."""
+    the API's words (a Query service's with ``query``: IAM's); or an unknown key (which the API
+    would ignore, and a file must not hold)."""
     try:
         parse_member(shape, value, wire_path)
     except ServiceError as exc:
-        whole = Problem(path, f"{exc.code}: {exc}")
+        whole = Problem(path, f"{error_code(exc, query=query)}: {exc}")
     else:
         return _unknown_member(shape, value, path)
     if isinstance(shape, StructureShape) and isinstance(value, dict):
@@ -43,19 +55,21 @@ def model_problem(shape: Shape, value: Any, path: Path, wire_path: str) -> Probl
             if name not in shape.members:
                 return Problem((*path, name), unknown_key(name, list(shape.members)))
             found = model_problem(
-                shape.members[name], item, (*path, name), f"{wire_path}.{camel(name)}"
+                shape.members[name], item, (*path, name), f"{wire_path}.{camel(name)}", query=query
             )
             if found is not None:
                 return found
     elif isinstance(shape, MapShape) and isinstance(value, dict) and _nested(shape.value):
         for key, item in value.items():
-            found = model_problem(shape.value, item, (*path, key), f"{wire_path}.{key}.member")
+            found = model_problem(
+                shape.value, item, (*path, key), f"{wire_path}.{key}.member", query=query
+            )
             if found is not None:
                 return found
     elif isinstance(shape, ListShape) and isinstance(value, list) and _nested(shape.member):
         for index, item in enumerate(value):
             found = model_problem(
-                shape.member, item, (*path, index), f"{wire_path}.{index + 1}.member"
+                shape.member, item, (*path, index), f"{wire_path}.{index + 1}.member", query=query
             )
             if found is not None:
                 return found

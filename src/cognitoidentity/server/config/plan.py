@@ -2,7 +2,8 @@
 
 The plan compares what the file declares with what the store holds (read from one snapshot):
 what is missing is created, what differs is updated, and what the store holds beyond the file is
-reported and kept: nothing is ever deleted. A resource the file declares is made to match it in
+reported and kept: nothing is ever deleted (but what a declared resource holds: a role's inline
+policies and attachments the file leaves out, :mod:`.plan_iam`). A resource the file declares is made to match it in
 full (a pool's members the file leaves out take their defaults, as in ``UpdateIdentityPool``),
 except what the API itself never changes once set (``DeveloperProviderName``). Records are built
 by the operations' own functions, so a pool or a provider made from a file is the one the API
@@ -27,6 +28,7 @@ from cognitoidentity.server.config.declared import (
     DeclaredPool,
 )
 from cognitoidentity.server.config.dump import oidc_members, pool_members, saml_members
+from cognitoidentity.server.config.plan_iam import IamPlanner
 from cognitoidentity.server.config.source import Problem
 from cognitoidentity.server.config.stored import Stored, read_stored
 from cognitoidentity.server.crypto import SealError
@@ -152,6 +154,7 @@ class _Planner:
             )
         self.access_keys(account)
         self.iam_providers(account)
+        IamPlanner(self).account(account)
         await self.pools(account)
 
     def access_keys(self, account: DeclaredAccount) -> None:
@@ -349,6 +352,7 @@ class _Planner:
             for arn, saml_provider in self.stored.saml_providers.items():
                 if saml_provider.account_id == account_id and arn not in saml:
                     self.change("keep", f"SAML provider {arn}", only)
+            IamPlanner(self).kept(decl)
             pools = {p.pool_id for p in decl.pools}
             for pool_id, pool in self.stored.pools.items():
                 if pool.account_id == account_id and pool_id not in pools:

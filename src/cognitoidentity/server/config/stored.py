@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from cognitoidentity.server.store.base import (
     AccessKey,
     Account,
+    IamManagedPolicy,
     IamOidcProvider,
+    IamRole,
     IamSamlProvider,
     IdentityPool,
     Store,
@@ -17,13 +19,15 @@ from cognitoidentity.server.store.base import (
 
 @dataclass(slots=True)
 class Stored:
-    """Accounts, access keys, IAM providers and pools by id (ARN for providers), each in the
-    store's export order (ids bytewise, pools oldest first)."""
+    """Accounts, access keys, IAM providers, managed policies, roles and pools by id (ARN for IAM
+    resources), each in the store's export order (ids bytewise, pools oldest first)."""
 
     accounts: dict[str, Account] = field(default_factory=dict)
     access_keys: dict[str, AccessKey] = field(default_factory=dict)
     oidc_providers: dict[str, IamOidcProvider] = field(default_factory=dict)
     saml_providers: dict[str, IamSamlProvider] = field(default_factory=dict)
+    policies: dict[str, IamManagedPolicy] = field(default_factory=dict)
+    roles: dict[str, IamRole] = field(default_factory=dict)
     pools: dict[str, IdentityPool] = field(default_factory=dict)
 
 
@@ -40,6 +44,10 @@ async def read_stored(store: Store) -> Stored:
                     stored.oidc_providers[record.arn] = record
                 case IamSamlProvider():
                     stored.saml_providers[record.arn] = record
+                case IamManagedPolicy():
+                    stored.policies[record.arn] = record
+                case IamRole():
+                    stored.roles[record.arn] = record
                 case IdentityPool():
                     stored.pools[record.pool_id] = record
     return stored

@@ -1,7 +1,7 @@
 """Writing TOML: the standard library reads it (``tomllib``) but has no writer, and what a dump
-needs is small: tables, arrays of tables, strings, booleans, arrays and inline tables. The text is
-read back with ``tomllib`` before it is handed out, so a dump is always a file that loads as the
-data it was made from."""
+needs is small: tables, arrays of tables, strings, booleans, numbers, arrays and inline tables.
+The text is read back with ``tomllib`` before it is handed out, so a dump is always a file that
+loads as the data it was made from."""
 
 from __future__ import annotations
 
@@ -41,7 +41,12 @@ def _table(
     tables: list[tuple[str, Mapping[str, Any]]] = []
     arrays: list[tuple[str, list[Mapping[str, Any]]]] = []
     for key, value in table.items():
-        if key in arrays_of_tables and isinstance(value, list) and value:
+        if (
+            key in arrays_of_tables
+            and isinstance(value, list)
+            and value
+            and all(isinstance(item, dict) for item in value)
+        ):
             arrays.append((key, value))
         elif isinstance(value, dict) and not _fits_inline(value):
             tables.append((key, value))
@@ -77,6 +82,8 @@ def _value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
+    if isinstance(value, float):
+        return repr(value)  # Python's float syntax is TOML's, inf and nan included
     if isinstance(value, str):
         return _string(value)
     if isinstance(value, dict):
