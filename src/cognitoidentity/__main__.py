@@ -15,6 +15,7 @@ SERVER_MODULES = (
     "httpcore",
     "httptools",
     "httpx",
+    "jinja2",
     "joserfc",
     "lxml",
     "orjson",

@@ -80,6 +80,18 @@ class PageHandler(Protocol):
     async def __call__(self) -> tuple[int, bytes, str]: ...
 
 
+CONSOLE_PREFIX = "/console"
+
+
+class ConsoleHandler(Protocol):
+    """The web console (:mod:`.console`): answers one request under :data:`CONSOLE_PREFIX`,
+    ``x-amzn-RequestId`` included, and returns the status it sent; never raises."""
+
+    async def __call__(
+        self, scope: Scope, receive: Receive, send: Send, request_id: str
+    ) -> int: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Mounted:
     """Everything a started server answers with; built on the server's event loop."""
@@ -91,6 +103,9 @@ class Mounted:
     pages: Mapping[str, PageHandler] = field(default_factory=dict)
     metrics: Metrics | None = None
     """Where every request is counted; None counts nothing."""
+    console: ConsoleHandler | None = None
+    """What answers every path under ``/console`` (:mod:`.console`: the web console, or 404 when
+    the ``console`` setting is off); None: those paths go through the pipeline like any other."""
 
 
 class Application:
@@ -143,6 +158,13 @@ class Application:
             status, headers, body = JsonProtocol.encode_error(NOT_STARTED)
             await _respond(send, status, request_id, [*CORS_HEADERS, *headers], body, CONTENT_TYPE)
             _done(mounted, request_id, "-", status, started)
+            return
+        console = mounted.console
+        if console is not None and scope["path"].startswith(CONSOLE_PREFIX):
+            # The web console is HTML, not an AWS protocol: it answers by itself (its own errors,
+            # sign-in and authorization through the same operations), counted as one operation.
+            status = await console(scope, receive, send, request_id)
+            _done(mounted, request_id, "console", status, started)
             return
         operation = "-"
         # Until a service is chosen, errors are worded by the first one (JSON 1.1).

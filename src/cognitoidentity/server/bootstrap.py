@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
@@ -18,8 +18,9 @@ from cognitoidentity.server.accounts import (
     IssuedKey,
     utc_now,
 )
-from cognitoidentity.server.app import Mounted, PageHandler
+from cognitoidentity.server.app import ConsoleHandler, Mounted, PageHandler
 from cognitoidentity.server.authorization import SessionPolicies
+from cognitoidentity.server.console.disabled import console_disabled
 from cognitoidentity.server.context import Runtime
 from cognitoidentity.server.credentials import CredentialVault, TemporaryCredentialResolver
 from cognitoidentity.server.crypto import load_master_key
@@ -31,7 +32,7 @@ from cognitoidentity.server.metrics import Metrics
 from cognitoidentity.server.native_api import native_service
 from cognitoidentity.server.pool_deleter import PoolDeleter
 from cognitoidentity.server.role_directory import RoleDirectory
-from cognitoidentity.server.services import build_services
+from cognitoidentity.server.services import Service, build_services
 from cognitoidentity.server.settings import Settings
 from cognitoidentity.server.sigv4 import SigV4Verifier
 from cognitoidentity.server.store import open_store
@@ -134,20 +135,33 @@ def verifier_for(started: Started, service: str = SIGNING_NAME) -> SigV4Verifier
 
 def mount(started: Started) -> Mounted:
     """What the HTTP application serves, from a started runtime."""
+    services = (
+        *build_services(lambda signing_name: verifier_for(started, signing_name)),
+        # This server's own endpoints (the decision endpoint, ...), tried last.
+        native_service(
+            verifier_for(started),
+            TemporaryCredentialResolver(started.runtime.credentials, started.resolver),
+            started.runtime.clock,
+        ),
+    )
     return Mounted(
         runtime=started.runtime,
-        services=(
-            *build_services(lambda signing_name: verifier_for(started, signing_name)),
-            # This server's own endpoints (the decision endpoint, ...), tried last.
-            native_service(
-                verifier_for(started),
-                TemporaryCredentialResolver(started.runtime.credentials, started.resolver),
-                started.runtime.clock,
-            ),
-        ),
+        services=services,
         pages={**openid_pages(started.runtime.tokens), **operator_pages(started.runtime)},
         metrics=started.runtime.metrics,
+        console=console_for(started, services),
     )
+
+
+def console_for(started: Started, services: Sequence[Service]) -> ConsoleHandler:
+    """The web console at ``/console/`` over ``services`` (the same operations), signing in with
+    the access keys ``started.resolver`` finds; with the ``console`` setting off, a handler that
+    answers 404 (the console's modules, Jinja2 included, are then never imported)."""
+    if not started.runtime.settings.console:
+        return console_disabled
+    from cognitoidentity.server.console.app import Console
+
+    return Console(started.runtime, services, started.resolver)
 
 
 def openid_pages(tokens: OpenIdTokenIssuer) -> dict[str, PageHandler]:

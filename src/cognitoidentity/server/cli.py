@@ -2,6 +2,7 @@
 
     cognitoidentity serve [--host H] [--port P] [--data-dir D] [--database-url URL] [--region R]
                           [--outbound-allow HOSTS,NETWORKS] [--caches on|off] [--workers N|auto]
+                          [--console on|off]
     cognitoidentity accounts create|list|delete ...
     cognitoidentity keys create|list|delete ...
     cognitoidentity signing-keys list|rotate ...
@@ -111,6 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N|auto",
         help="server processes on the one port (default 1); auto: one per core",
     )
+    serve.add_argument(
+        "--console",
+        type=_on_off,
+        metavar="on|off",
+        help="serve the web console at /console/ (default on); off: /console answers 404",
+    )
     cli_state.add_serve_flags(serve)
     _store_flags(serve)
 
@@ -170,6 +177,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         outbound_allow=getattr(args, "outbound_allow", None),
         caches=getattr(args, "caches", None),
         workers=getattr(args, "workers", None),
+        console=getattr(args, "console", None),
         data_dir=args.data_dir,
         database_url=args.database_url,
         master_key_file=args.master_key_file,

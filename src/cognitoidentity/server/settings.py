@@ -64,6 +64,9 @@ class Settings:
     made before roles lived here keep working); ``strict``, as on AWS, the role must exist and its
     trust policy allow. A role that exists is always checked against its trust policy. Env:
     ``lenient`` or ``strict``."""
+    console: bool = True
+    """Whether ``/console/`` serves the web console (:mod:`.console`); off, every ``/console``
+    path answers 404. Env: ``on`` or ``off``."""
 
     @property
     def effective_issuer_url(self) -> str:
@@ -133,6 +136,7 @@ def settings_from_env(**overrides: object) -> Settings:
         "outbound_allow": ("OUTBOUND_ALLOW", parse_allow_list),
         "workers": ("WORKERS", parse_workers),
         "iam_roles": ("IAM_ROLES", parse_iam_roles),
+        "console": ("CONSOLE", parse_caches),
     }
     for attr, (name, kind) in mapping.items():
         raw = env(name)
