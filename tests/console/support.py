@@ -1,5 +1,5 @@
 """A signed-in console session over HTTP (httpx): sign in with an access key, read a page's CSRF
-token, send forms as a browser would."""
+token, send forms as a browser would; on the in-process server, a browser of its own."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from tests.support.inprocess import URL, InProcessServer
 from tests.support.server import Credentials
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -49,3 +50,27 @@ class ConsoleSession:
         return self.http.post(
             path, data={"csrf_token": self.token if token is None else token, **data}
         )
+
+
+def session(server: InProcessServer) -> ConsoleSession:
+    """A browser of its own (its own cookies) on the in-process server."""
+    assert server.http is not None
+    return ConsoleSession(httpx.Client(transport=server.http._transport, base_url=URL))
+
+
+def signed_in(server: InProcessServer, account: Credentials | None = None) -> ConsoleSession:
+    browser = session(server)
+    answer = browser.sign_in(account or server.new_account())
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/console/"
+    return browser
+
+
+def create_pool(browser: ConsoleSession, name: str = "console pool", **fields: str) -> str:
+    """A pool made through the console's form; its id."""
+    answer = browser.post(
+        "/console/pools/new", {"name": name, "allow_unauthenticated": "on", **fields}
+    )
+    assert answer.status_code == 303, answer.text
+    location: str = answer.headers["location"]
+    return location.removeprefix("/console/pools/")

@@ -2,7 +2,10 @@
 download) against a real server on loopback, with a local OpenID provider for the logins: sign
 in, create a pool, give it a Rules mapping, make an identity through the API (boto3), find it in
 the console, explain a login that gets the authenticated role and, after the mapping is changed to
-deny ambiguity, one that is refused, look at an IAM role and simulate, delete the pool.
+deny ambiguity, one that is refused, look at an IAM role and simulate; create a role for the pool
+from its trust policy, put an inline policy (refused, then saved) and simulate; set the pool's
+principal tags; delete the pool; then, as the root account, see the metrics and rotate the
+signing key.
 
 A screenshot of each page goes to ``tests/console/screenshots/`` (git-ignored). With
 ``COGNITOIDENTITY_UPDATE_SCREENSHOTS=1`` the pool page and the explanation are also written to
@@ -14,8 +17,10 @@ fails (``scripts/test`` installs the package when it runs as root).
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -228,6 +233,63 @@ def test_console_in_chromium(server: ServerProcess, idp: OidcProvider, page: Any
     assert reader["Arn"] in page.content()
     shot(page, "08-role")
 
+    # A role for the pool, made in the console from its trust policy, and an inline policy:
+    # IAM's words for a document that is none, then one that allows the pool's updates.
+    page.goto(f"/console/pools/{pool_id}")
+    page.get_by_role("link", name="Create a role for this pool").click()
+    page.get_by_label("Role name").fill("console-writer")
+    page.get_by_label("Description").fill("Made in the console")
+    expect(page.get_by_label("Trust policy (JSON)")).to_have_value(re.compile(re.escape(pool_id)))
+    shot(page, "09-create-role")
+    page.get_by_role("button", name="Create the role").click()
+    expect(page.get_by_role("heading", name="Role console-writer")).to_be_visible()
+    page.get_by_role("link", name="Add an inline policy").click()
+    page.get_by_label("Policy name").fill("writes")
+    page.get_by_label("Policy document (JSON)").fill(
+        '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow"}]}'
+    )
+    page.get_by_role("button", name="Save the policy").click()
+    expect(page.get_by_role("alert")).to_contain_text("MalformedPolicyDocument")
+    shot(page, "10-inline-policy-refused")
+    pool_arn = f"arn:aws:cognito-identity:us-east-1:{account.account_id}:identitypool/{pool_id}"
+    page.get_by_label("Policy document (JSON)").fill(
+        json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "cognito-identity:UpdateIdentityPool",
+                        "Resource": pool_arn,
+                    }
+                ],
+            }
+        )
+    )
+    page.get_by_role("button", name="Save the policy").click()
+    expect(page.get_by_role("heading", name="writes")).to_be_visible()
+    page.get_by_label("Action", exact=True).fill("cognito-identity:UpdateIdentityPool")
+    page.get_by_label("Resource ARN").fill(pool_arn)
+    page.get_by_role("button", name="Simulate").click()
+    expect(page.get_by_text("allowed", exact=True)).to_be_visible()
+    shot(page, "11-role-made")
+    trust = iam.get_role(RoleName="console-writer")["Role"]["AssumeRolePolicyDocument"]
+    assert trust["Statement"][0]["Condition"]["StringEquals"] == {
+        "cognito-identity.amazonaws.com:aud": pool_id
+    }
+
+    # The pool's principal tags: the defaults for the OpenID provider.
+    page.goto(f"/console/pools/{pool_id}")
+    page.get_by_role("link", name="Tags and principal tags").click()
+    page.get_by_label(f"Use the default map for {provider}").check()
+    page.get_by_role("button", name=f"Save the map of {provider}").click()
+    expect(page.get_by_label(f"Use the default map for {provider}")).to_be_checked()
+    expect(page.get_by_role("cell", name="identity", exact=True)).to_be_visible()  # a tag
+    shot(page, "12-pool-tags")
+    assert server.client(account).get_principal_tag_attribute_map(
+        IdentityPoolId=pool_id, IdentityProviderName=provider
+    )["UseDefaults"]
+
     # Delete the pool, confirming with its name.
     page.goto(f"/console/pools/{pool_id}")
     page.get_by_role("link", name="Delete", exact=True).click()
@@ -243,6 +305,31 @@ def test_console_in_chromium(server: ServerProcess, idp: OidcProvider, page: Any
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     page.goto("/console/pools")
     expect(page).to_have_url(f"{server.url}/console/signin")
+
+    # The root account: the process's metrics, and the signing keys, rotated.
+    sign_in(page, server.root)
+    expect(page.get_by_role("heading", name="This server process")).to_be_visible()
+    shot(page, "13-dashboard-root")
+    guests = server.client().create_identity_pool(
+        IdentityPoolName="root guests", AllowUnauthenticatedIdentities=True
+    )["IdentityPoolId"]
+    guest = public.get_id(IdentityPoolId=guests)["IdentityId"]
+    before = public.get_open_id_token(IdentityId=guest)["Token"]
+    page.get_by_role("link", name="Signing keys").click()
+    page.get_by_role("button", name="Rotate the signing key").click()
+    expect(page.get_by_role("status")).to_contain_text("Rotated: the new key is")
+    expect(page.get_by_role("cell", name="retired", exact=True)).to_be_visible()
+    shot(page, "14-signing-keys")
+    assert "PRIVATE KEY" not in page.content()
+    new_kid = page.get_by_role("status").locator("code").inner_text()
+    after = public.get_open_id_token(IdentityId=guest)["Token"]
+    assert header_kid(after) == new_kid != header_kid(before)
+
+
+def header_kid(token: str) -> str:
+    header = token.split(".", 1)[0]
+    kid: str = json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))["kid"]
+    return kid
 
 
 def sign_in(page: Any, account: Credentials) -> None:

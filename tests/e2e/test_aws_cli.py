@@ -50,13 +50,14 @@ UNAUTHENTICATED_DISABLED = "Unauthenticated access is not supported for this ide
 
 @dataclass(frozen=True)
 class AwsCli:
-    """``aws cognito-identity ...`` with a fixed environment."""
+    """``aws <service> ...`` (``cognito-identity`` unless told) with a fixed environment."""
 
     env: dict[str, str]
+    service: str = "cognito-identity"
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "awscli", "cognito-identity", *args, "--output", "json"],
+            [sys.executable, "-m", "awscli", self.service, *args, "--output", "json"],
             env=self.env,
             capture_output=True,
             text=True,
@@ -68,7 +69,7 @@ class AwsCli:
         """Run a command that must succeed; its standard output."""
         result = self.run(*args)
         assert result.returncode == 0, (
-            f"aws cognito-identity {' '.join(args)} exited {result.returncode}: {result.stderr}"
+            f"aws {self.service} {' '.join(args)} exited {result.returncode}: {result.stderr}"
         )
         return result.stdout
 
@@ -360,3 +361,135 @@ def test_endpoint_url_option(server: ServerProcess, account: Credentials, tmp_pa
             {"IdentityPoolId": created["IdentityPoolId"], "IdentityPoolName": "via flag"}
         ]
     }
+
+
+# -- IAM roles and policies -------------------------------------------------------------------------
+
+
+def policy(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def test_iam_roles_policies_and_the_simulator(
+    server: ServerProcess, account: Credentials, tmp_path: Path
+) -> None:
+    """What a user does with ``aws iam`` (endpoint from ``AWS_ENDPOINT_URL_IAM``): a role with the
+    standard Cognito trust policy from a file, an inline ABAC policy and an attached managed one,
+    read back as the CLI prints them (IAM sends documents URL-encoded; the CLI prints the JSON
+    object), then ``simulate-principal-policy`` before and after a policy change."""
+    aws = AwsCli(cli_env(tmp_path, account, AWS_ENDPOINT_URL_IAM=server.url), service="iam")
+    pool_id = f"{REGION}:{uuid.uuid4()}"
+    trust = policy(
+        {
+            "Effect": "Allow",
+            "Principal": {"Federated": "cognito-identity.amazonaws.com"},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {
+                "StringEquals": {"cognito-identity.amazonaws.com:aud": pool_id},
+                "ForAnyValue:StringLike": {"cognito-identity.amazonaws.com:amr": "authenticated"},
+            },
+        }
+    )
+    abac = policy(
+        {
+            "Sid": "OwnDepartment",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:DeleteObject"],
+            "Resource": "arn:aws:s3:::bucket/${aws:PrincipalTag/department}/*",
+        }
+    )
+    no_delete = policy({"Effect": "Deny", "Action": "s3:DeleteObject", "Resource": "*"})
+    files = {"trust": trust, "abac": abac, "no-delete": no_delete}
+    for name, document in files.items():
+        # Indented, as people keep them: the spaces and newlines travel URL-encoded and back.
+        (tmp_path / f"{name}.json").write_text(json.dumps(document, indent=2))
+
+    def file(name: str) -> str:
+        return f"file://{tmp_path / name}.json"
+
+    created = aws.json(
+        "create-role",
+        "--role-name", "Cognito_FilesAuth_Role",
+        "--path", "/app/",
+        "--assume-role-policy-document", file("trust"),
+        "--description", "signed-in users of files",
+        "--tags", "Key=team,Value=blue",
+    )["Role"]  # fmt: skip
+    role_arn = f"arn:aws:iam::{account.account_id}:role/app/Cognito_FilesAuth_Role"
+    assert created["Arn"] == role_arn
+    assert created["RoleId"].startswith("AROA")
+    assert created["AssumeRolePolicyDocument"] == trust
+    got = aws.json("get-role", "--role-name", "Cognito_FilesAuth_Role")["Role"]
+    assert got["AssumeRolePolicyDocument"] == trust
+    assert (got["RoleId"], got["Arn"], got["Path"]) == (created["RoleId"], role_arn, "/app/")
+    assert got["Description"] == "signed-in users of files"
+    assert got["MaxSessionDuration"] == 3600
+    assert got["Tags"] == [{"Key": "team", "Value": "blue"}]
+
+    role = ("--role-name", "Cognito_FilesAuth_Role")
+    assert (
+        aws.ok("put-role-policy", *role, "--policy-name", "abac", "--policy-document", file("abac"))
+        == ""
+    )
+    inline = aws.json("get-role-policy", *role, "--policy-name", "abac")
+    assert inline == {
+        "RoleName": "Cognito_FilesAuth_Role",
+        "PolicyName": "abac",
+        "PolicyDocument": abac,
+    }
+    managed = aws.json(
+        "create-policy", "--policy-name", "NoDelete", "--policy-document", file("no-delete")
+    )["Policy"]  # fmt: skip
+    policy_arn = f"arn:aws:iam::{account.account_id}:policy/NoDelete"
+    assert managed["Arn"] == policy_arn and managed["DefaultVersionId"] == "v1"
+    version = aws.json("get-policy-version", "--policy-arn", policy_arn, "--version-id", "v1")
+    assert version["PolicyVersion"]["Document"] == no_delete
+    assert aws.ok("attach-role-policy", *role, "--policy-arn", policy_arn) == ""
+    assert aws.json("list-attached-role-policies", *role)["AttachedPolicies"] == [
+        {"PolicyName": "NoDelete", "PolicyArn": policy_arn}
+    ]
+
+    def simulate(*resources: str) -> list[tuple[str, str, str, list[str]]]:
+        results = aws.json(
+            "simulate-principal-policy",
+            "--policy-source-arn", role_arn,
+            "--action-names", "s3:GetObject", "s3:DeleteObject",
+            "--resource-arns", *resources,
+            "--context-entries",
+            "ContextKeyName=aws:PrincipalTag/department,ContextKeyValues=eng,ContextKeyType=string",
+        )["EvaluationResults"]  # fmt: skip
+        return [
+            (
+                r["EvalActionName"],
+                r["EvalResourceName"],
+                r["EvalDecision"],
+                [s["SourcePolicyId"] for s in r["MatchedStatements"]],
+            )
+            for r in results
+        ]
+
+    eng, ops = "arn:aws:s3:::bucket/eng/q1.csv", "arn:aws:s3:::bucket/ops/q1.csv"
+    assert simulate(eng, ops) == [
+        ("s3:GetObject", eng, "allowed", ["abac"]),
+        ("s3:GetObject", ops, "implicitDeny", []),
+        ("s3:DeleteObject", eng, "explicitDeny", ["NoDelete"]),
+        ("s3:DeleteObject", ops, "explicitDeny", ["NoDelete"]),
+    ]
+
+    # A policy changed through the CLI changes the next decision.
+    (tmp_path / "deny-eng.json").write_text(
+        json.dumps(policy({"Effect": "Deny", "Action": "s3:GetObject", "Resource": eng}))
+    )
+    aws.ok(
+        "put-role-policy", *role, "--policy-name", "abac", "--policy-document", file("deny-eng")
+    )  # fmt: skip
+    assert simulate(eng) == [
+        ("s3:GetObject", eng, "explicitDeny", ["abac"]),
+        ("s3:DeleteObject", eng, "explicitDeny", ["NoDelete"]),
+    ]
+
+    stderr = aws.fails("delete-role", *role)
+    assert stderr.strip() == (
+        "An error occurred (DeleteConflict) when calling the DeleteRole operation: "
+        "Cannot delete entity, must detach all policies first."
+    )

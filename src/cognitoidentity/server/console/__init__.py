@@ -1,5 +1,6 @@
-"""The web console at ``/console/``: see and fix identity pools, identities, role mappings, IAM
-providers and roles, and see why a login gets its role.
+"""The web console at ``/console/``: see and fix identity pools, identities, role mappings, tags,
+IAM providers, roles and policies, rotate the signing keys (the root account), and see why a login
+gets its role.
 
 Server-rendered HTML (Jinja2, autoescaped) and plain forms: no JavaScript at all, so the
 Content-Security-Policy forbids every script. The modules:

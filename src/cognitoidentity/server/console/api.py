@@ -11,6 +11,10 @@ account's pool is ``ResourceNotFoundException``, as it is over the API.
 
 Errors are the operations' :class:`~..errors.ServiceError`, which pages show as they are.
 
+Where no operation exists, a page says so in a **Choice** of its own and reads the runtime after
+an operation has answered for the account: identities found by a login (:mod:`.pages.identities`),
+and the server's signing keys, the root account's only (:mod:`.pages.signing_keys`).
+
 **Choice**: the caller's region is the server's ``region`` setting (``COGNITOIDENTITY_REGION``): the
 console shows the pools of that region, as an SDK configured with it would.
 """

@@ -41,7 +41,18 @@ from cognitoidentity.server.console.http import (
     redirect,
     send_response,
 )
-from cognitoidentity.server.console.pages import dashboard, explain, iam, identities, pools, roles
+from cognitoidentity.server.console.pages import (
+    dashboard,
+    explain,
+    iam,
+    iam_policies,
+    iam_roles,
+    identities,
+    pool_tags,
+    pools,
+    roles,
+    signing_keys,
+)
 from cognitoidentity.server.console.pages.base import Page, error_status
 from cognitoidentity.server.console.render import Templates
 from cognitoidentity.server.console.sessions import SESSION_COOKIE, Session, SessionSealer
@@ -65,6 +76,8 @@ secret."""
 PageFunction = Callable[[Page], Awaitable[Response]]
 _POOL = r"/console/pools/(?P<pool_id>[^/]+)"
 _IDENTITY = _POOL + r"/identities/(?P<identity_id>[^/]+)"
+_ROLE = r"/console/iam/roles/(?P<role_name>[^/]+)"
+_POLICIES = r"/console/iam/policies"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,9 +104,30 @@ ROUTES: Final = (
     _route("POST", _IDENTITY + r"/delete", identities.delete_identity),
     _route("POST", _IDENTITY + r"/unlink", identities.unlink_developer),
     _route("GET,POST", _POOL + r"/explain", explain.explain),
+    _route("GET", _POOL + r"/tags", pool_tags.show_tags),
+    _route("POST", _POOL + r"/tags/add", pool_tags.add_tag),
+    _route("POST", _POOL + r"/tags/remove", pool_tags.remove_tag),
+    _route("POST", _POOL + r"/principal-tags", pool_tags.set_principal_tags),
     _route("GET", r"/console/iam/providers", iam.providers),
-    _route("GET", r"/console/iam/roles", iam.list_roles),
-    _route("GET", r"/console/iam/roles/(?P<role_name>[^/]+)", iam.show_role),
+    _route("GET", r"/console/iam/roles", iam_roles.list_roles),
+    _route("GET,POST", r"/console/iam/create-role", iam_roles.create_role),
+    _route("GET", _ROLE, iam_roles.show_role),
+    _route("GET", _ROLE + r"/edit", iam_roles.edit_role),
+    _route("POST", _ROLE + r"/trust", iam_roles.update_trust),
+    _route("POST", _ROLE + r"/settings", iam_roles.update_settings),
+    _route("GET,POST", _ROLE + r"/policy", iam_roles.put_policy),
+    _route("POST", _ROLE + r"/policy/delete", iam_roles.delete_policy),
+    _route("POST", _ROLE + r"/attach", iam_roles.attach_policy),
+    _route("POST", _ROLE + r"/detach", iam_roles.detach_policy),
+    _route("GET,POST", _ROLE + r"/delete", iam_roles.delete_role),
+    _route("GET", _POLICIES, iam_policies.list_policies),
+    _route("GET,POST", r"/console/iam/create-policy", iam_policies.create_policy),
+    _route("GET", _POLICIES + r"/view", iam_policies.show_policy),
+    _route("POST", _POLICIES + r"/versions", iam_policies.create_version),
+    _route("POST", _POLICIES + r"/default", iam_policies.set_default_version),
+    _route("POST", _POLICIES + r"/delete-version", iam_policies.delete_version),
+    _route("GET", r"/console/signing-keys", signing_keys.list_keys),
+    _route("POST", r"/console/signing-keys/rotate", signing_keys.rotate),
 )
 
 

@@ -27,6 +27,13 @@ def error_status(error: ServiceError) -> int:
     return 500 if error.status_code >= 500 else 400
 
 
+def is_root(api: ApiSession) -> bool:
+    """Whether the signed-in account is the server's root account
+    (``COGNITOIDENTITY_ROOT_ACCOUNT_ID``), the operator's: the only one that sees what belongs to
+    the whole server rather than to an account (the process's metrics, the signing keys)."""
+    return api.account_id == api.api.runtime.settings.root_account_id
+
+
 def worded(error: ServiceError) -> str:
     """An operation's error as pages show it: ``Code: message``, as the API answers it."""
     return f"{error.code}: {error.message}"
@@ -49,6 +56,7 @@ class Page:
             region=self.api.region,
             csrf_field=CSRF_FIELD,
             csrf_token=self.session.csrf_token,
+            is_root=is_root(self.api),
             **context,
         )
 

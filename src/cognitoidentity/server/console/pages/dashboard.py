@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any, Protocol
 
 from cognitoidentity.server.console.http import Response
-from cognitoidentity.server.console.pages.base import Page
+from cognitoidentity.server.console.pages.base import Page, is_root
 
 MAX_PAGES = 100
 
@@ -51,7 +51,7 @@ async def dashboard(page: Page) -> Response:
     saml = len((await page.api.iam("ListSAMLProviders"))["SAMLProviderList"])
     runtime = page.api.api.runtime
     metrics = None
-    if page.api.account_id == runtime.settings.root_account_id and runtime.metrics is not None:
+    if is_root(page.api) and runtime.metrics is not None:
         metrics = summarize(_samples(runtime.metrics.scraped.collect()))
     return page.render(
         "dashboard.html",
