@@ -258,16 +258,17 @@ def test_oidc_provider_tags(server: ServerProcess, account: Credentials) -> None
         OpenIDConnectProviderArn=arn,
         Tags=[{"Key": "team", "Value": "blue"}, {"Key": "env", "Value": "prod"}],
     )
+    # A key given again in another case replaces the tag in its place (as for roles' tags).
     tags = client.list_open_id_connect_provider_tags(OpenIDConnectProviderArn=arn)
-    assert tags["Tags"] == [{"Key": "team", "Value": "blue"}, {"Key": "env", "Value": "prod"}]
+    assert tags["Tags"] == [{"Key": "env", "Value": "prod"}, {"Key": "team", "Value": "blue"}]
     assert tags["IsTruncated"] is False
     page = client.list_open_id_connect_provider_tags(OpenIDConnectProviderArn=arn, MaxItems=1)
-    assert page["Tags"] == [{"Key": "team", "Value": "blue"}]
+    assert page["Tags"] == [{"Key": "env", "Value": "prod"}]
     assert page["IsTruncated"] is True
     rest = client.list_open_id_connect_provider_tags(
         OpenIDConnectProviderArn=arn, Marker=page["Marker"]
     )
-    assert rest["Tags"] == [{"Key": "env", "Value": "prod"}]
+    assert rest["Tags"] == [{"Key": "team", "Value": "blue"}]
     client.untag_open_id_connect_provider(OpenIDConnectProviderArn=arn, TagKeys=["TEAM", "none"])
     assert client.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)["Tags"] == [
         {"Key": "env", "Value": "prod"}

@@ -35,7 +35,8 @@ from cognitoidentity.server.config.model_check import (
 )
 from cognitoidentity.server.config.source import ConfigError, ConfigSource, Problem
 from cognitoidentity.server.errors import ServiceError
-from cognitoidentity.server.operations.iam import new_oidc_provider, new_saml_provider
+from cognitoidentity.server.operations.iam import new_oidc_provider
+from cognitoidentity.server.operations.iam_saml import new_saml_provider
 from cognitoidentity.server.operations.pools import configured_pool
 from cognitoidentity.server.operations.principal_tags import with_principal_tags
 from cognitoidentity.server.operations.tags import check_tags

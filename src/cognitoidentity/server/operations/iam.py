@@ -52,9 +52,9 @@ replaces its value, untagging a key it has not is ignored.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Final
 from urllib.parse import urlsplit
 
@@ -62,42 +62,31 @@ from cognitoidentity.server.api import iam as api
 from cognitoidentity.server.context import RequestContext
 from cognitoidentity.server.operations import (
     Handler,
+    iam_common,
     iam_policies,
     iam_role_policies,
     iam_roles,
+    iam_saml,
     iam_simulate,
 )
-from cognitoidentity.server.operations.tags import partition_of
 from cognitoidentity.server.outbound import OutboundPolicy, OutboundRefused
 from cognitoidentity.server.store.base import (
     IamOidcProvider,
-    IamSamlProvider,
     OidcProviderMutation,
-    SamlProviderMutation,
 )
 
 __all__ = [
     "IAM",
     "MAX_CLIENT_IDS",
-    "MAX_TAGS",
     "MAX_THUMBPRINTS",
     "check_oidc_url",
     "new_oidc_provider",
-    "new_saml_provider",
     "oidc_provider_arn",
-    "saml_provider_arn",
 ]
 
 MAX_CLIENT_IDS: Final = 100
 MAX_THUMBPRINTS: Final = 5
-MAX_TAGS: Final = 50
-DEFAULT_MAX_ITEMS: Final = 100
-SAML_DEFAULT_VALIDITY_YEARS: Final = 100
 
-BAD_METADATA: Final = "Could not parse metadata"
-DUPLICATE_TAG_KEYS: Final = (
-    "Duplicate tag keys found. Please note that Tag keys are case insensitive."
-)
 _THUMBPRINT = re.compile(r"[0-9A-Fa-f]{40}")
 _URL_TEXT = re.compile(r"[!-~]+")  # printable ASCII, no spaces
 _SCHEMES: Final = ("https://", "http://")
@@ -106,17 +95,9 @@ _SCHEMES: Final = ("https://", "http://")
 # -- names ---------------------------------------------------------------------------------------
 
 
-def _partition(ctx: RequestContext) -> str:
-    return partition_of(ctx.region or ctx.runtime.settings.region)
-
-
 def oidc_provider_arn(partition: str, account_id: str, url: str) -> str:
     """``arn:<partition>:iam::<account>:oidc-provider/<url without scheme>``."""
     return f"arn:{partition}:iam::{account_id}:oidc-provider/{_without_scheme(url)}"
-
-
-def saml_provider_arn(partition: str, account_id: str, name: str) -> str:
-    return f"arn:{partition}:iam::{account_id}:saml-provider/{name}"
 
 
 def _without_scheme(url: str) -> str:
@@ -186,65 +167,6 @@ def _thumbprints(values: Sequence[str]) -> tuple[str, ...]:
     return tuple(values)
 
 
-def _new_tags(tags: Sequence[api.Tag]) -> dict[str, str]:
-    """The tags of a request, checked: keys unique whatever their case, none ``aws:``."""
-    seen: set[str] = set()
-    out: dict[str, str] = {}
-    for tag in tags:
-        key = tag["Key"]
-        if key.lower() in seen:
-            raise api.InvalidInputException(DUPLICATE_TAG_KEYS)
-        if key.lower().startswith("aws:"):
-            raise api.InvalidInputException(
-                f"Tag key {key} is invalid: the aws: prefix is reserved for AWS use."
-            )
-        seen.add(key.lower())
-        out[key] = tag["Value"]
-    return _within_limit(out)
-
-
-def _within_limit(tags: dict[str, str]) -> dict[str, str]:
-    if len(tags) > MAX_TAGS:
-        raise api.LimitExceededException(f"Cannot exceed quota for TagsPerResource: {MAX_TAGS}")
-    return tags
-
-
-def _merged(current: Mapping[str, str], new: Mapping[str, str]) -> dict[str, str]:
-    """``current`` with ``new`` added; a key present in any case takes the new key and value."""
-    replaced = {key.lower() for key in new}
-    out = {k: v for k, v in current.items() if k.lower() not in replaced}
-    out.update(new)
-    return _within_limit(out)
-
-
-def _without(current: Mapping[str, str], keys: Sequence[str]) -> dict[str, str]:
-    gone = {key.lower() for key in keys}
-    return {k: v for k, v in current.items() if k.lower() not in gone}
-
-
-def _tag_list(tags: Mapping[str, str]) -> list[api.Tag]:
-    return [{"Key": key, "Value": value} for key, value in tags.items()]
-
-
-def _tag_page(
-    tags: Mapping[str, str], marker: str | None, max_items: int | None
-) -> api.ListOpenIDConnectProviderTagsResponse:
-    """A page of tags; the marker is the offset of the next one."""
-    start = 0
-    if marker is not None:
-        if not marker.isdigit() or not marker.isascii():
-            raise api.InvalidInputException(f"Invalid Marker: {marker}")
-        start = int(marker)
-    limit = max_items or DEFAULT_MAX_ITEMS
-    items = _tag_list(tags)
-    page = items[start : start + limit]
-    out: api.ListOpenIDConnectProviderTagsResponse = {"Tags": page, "IsTruncated": False}
-    if start + limit < len(items):
-        out["IsTruncated"] = True
-        out["Marker"] = str(start + limit)
-    return out
-
-
 # -- OpenID Connect providers --------------------------------------------------------------------
 
 
@@ -268,7 +190,7 @@ async def create_open_id_connect_provider(
     (OIDC)." """
     provider = new_oidc_provider(
         params,
-        partition=_partition(ctx),
+        partition=iam_common.partition(ctx),
         account_id=ctx.account_id,
         policy=ctx.runtime.logins.http.policy,
         now=ctx.runtime.clock(),
@@ -277,7 +199,7 @@ async def create_open_id_connect_provider(
         raise api.EntityAlreadyExistsException(f"Provider with url {provider.url} already exists.")
     out: api.CreateOpenIDConnectProviderResponse = {"OpenIDConnectProviderArn": provider.arn}
     if provider.tags:
-        out["Tags"] = _tag_list(provider.tags)
+        out["Tags"] = iam_common.tag_list(provider.tags)
     return out
 
 
@@ -290,7 +212,7 @@ def new_oidc_provider(
     now: datetime,
 ) -> IamOidcProvider:
     """The provider ``CreateOpenIDConnectProvider`` stores for ``params``, checked."""
-    _refuse_unsupported(params, "ContextProvider", "IdentityCenterInstanceArn")
+    iam_common.refuse_unsupported(params, "ContextProvider", "IdentityCenterInstanceArn")
     url = params["Url"]
     check_oidc_url(url, policy)
     return IamOidcProvider(
@@ -300,7 +222,7 @@ def new_oidc_provider(
         created_at=now,
         client_ids=_client_ids(params.get("ClientIDList", [])),
         thumbprints=_thumbprints(params.get("ThumbprintList", [])),
-        tags=_new_tags(params.get("Tags", [])),
+        tags=iam_common.new_tags(params.get("Tags", []), ignore_case=True),
     )
 
 
@@ -320,7 +242,7 @@ async def get_open_id_connect_provider(
         "CreateDate": provider.created_at,
     }
     if provider.tags:
-        out["Tags"] = _tag_list(provider.tags)
+        out["Tags"] = iam_common.tag_list(provider.tags)
     return out
 
 
@@ -391,11 +313,13 @@ async def remove_client_id_from_open_id_connect_provider(
 async def tag_open_id_connect_provider(
     ctx: RequestContext, params: api.TagOpenIDConnectProviderRequest
 ) -> None:
-    tags = _new_tags(params["Tags"])
+    tags = iam_common.new_tags(params["Tags"], ignore_case=True)
     await _mutate_oidc(
         ctx,
         params["OpenIDConnectProviderArn"],
-        lambda current: replace(current, tags=_merged(current.tags, tags)),
+        lambda current: replace(
+            current, tags=iam_common.merged_tags(current.tags, tags, ignore_case=True)
+        ),
     )
 
 
@@ -406,7 +330,9 @@ async def untag_open_id_connect_provider(
     await _mutate_oidc(
         ctx,
         params["OpenIDConnectProviderArn"],
-        lambda current: replace(current, tags=_without(current.tags, keys)),
+        lambda current: replace(
+            current, tags=iam_common.without_tags(current.tags, keys, ignore_case=True)
+        ),
     )
 
 
@@ -417,207 +343,14 @@ async def list_open_id_connect_provider_tags(
     provider = await ctx.store.get_oidc_provider(ctx.account_id, arn)
     if provider is None:
         raise _oidc_not_found(arn)
-    return _tag_page(provider.tags, params.get("Marker"), params.get("MaxItems"))
-
-
-# -- SAML providers ------------------------------------------------------------------------------
-
-
-def _saml_not_found(arn: str) -> api.NoSuchEntityException:
-    return api.NoSuchEntityException(f"Manifest not found for arn {arn}")
-
-
-def _valid_until(document: str) -> datetime | None:
-    """Check the metadata as the SAML verifier will use it; its ``validUntil``, if any."""
-    # The XML-signature stack is imported when SAML is first used, not at every server start.
-    from lxml import etree
-
-    from cognitoidentity.server.logins.saml import MD, parse_metadata, parse_xml
-
-    try:
-        parse_metadata(document)
-        root = parse_xml(document.encode())
-    except ValueError as exc:
-        raise api.InvalidInputException(BAD_METADATA) from exc
-    entity = root if root.tag == f"{{{MD}}}EntityDescriptor" else None
-    if entity is None:
-        entity = root.find(f".//{{{MD}}}EntityDescriptor")
-    for element in (entity, root):
-        value = element.get("validUntil") if isinstance(element, etree._Element) else None
-        if value:
-            try:
-                moment = datetime.fromisoformat(value.strip())
-            except ValueError as exc:
-                raise api.InvalidInputException(BAD_METADATA) from exc
-            return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    return None
-
-
-def _shown_valid_until(provider: IamSamlProvider) -> datetime:
-    """The metadata's ``validUntil``, else 100 years after creation (as IAM answers)."""
-    if provider.valid_until is not None:
-        return provider.valid_until
-    created = provider.created_at
-    try:
-        return created.replace(year=created.year + SAML_DEFAULT_VALIDITY_YEARS)
-    except ValueError:  # 29 February
-        return created.replace(year=created.year + SAML_DEFAULT_VALIDITY_YEARS, day=28)
-
-
-def _refuse_unsupported(params: Mapping[str, object], *names: str) -> None:
-    for name in names:
-        if params.get(name) is not None:
-            raise api.InvalidInputException(f"{name} is not supported by this server.")
-
-
-def _refuse_encryption(
-    params: api.CreateSAMLProviderRequest | api.UpdateSAMLProviderRequest,
-) -> None:
-    if params.get("AssertionEncryptionMode") == "Required" or params.get("AddPrivateKey"):
-        raise api.InvalidInputException(
-            "SAML assertion encryption is not supported by this server."
-        )
-
-
-async def _mutate_saml(
-    ctx: RequestContext, arn: str, mutate: SamlProviderMutation
-) -> IamSamlProvider:
-    provider = await ctx.store.update_saml_provider(ctx.account_id, arn, mutate)
-    if provider is None:
-        raise _saml_not_found(arn)
-    return provider
-
-
-async def create_saml_provider(
-    ctx: RequestContext, params: api.CreateSAMLProviderRequest
-) -> api.CreateSAMLProviderResponse:
-    """ "Creates an IAM resource that describes an identity provider (IdP) that supports SAML
-    2.0." """
-    provider = new_saml_provider(
-        params, partition=_partition(ctx), account_id=ctx.account_id, now=ctx.runtime.clock()
-    )
-    if not await ctx.store.create_saml_provider(provider):
-        raise api.EntityAlreadyExistsException(
-            f"Provider with name {provider.name} already exists."
-        )
-    out: api.CreateSAMLProviderResponse = {"SAMLProviderArn": provider.arn}
-    if provider.tags:
-        out["Tags"] = _tag_list(provider.tags)
-    return out
-
-
-def new_saml_provider(
-    params: api.CreateSAMLProviderRequest, *, partition: str, account_id: str, now: datetime
-) -> IamSamlProvider:
-    """The provider ``CreateSAMLProvider`` stores for ``params``, checked."""
-    _refuse_encryption(params)
-    _refuse_unsupported(params, "ContextProvider", "IdentityCenterInstanceArn")
-    document = params["SAMLMetadataDocument"]
-    name = params["Name"]
-    return IamSamlProvider(
-        arn=saml_provider_arn(partition, account_id, name),
-        account_id=account_id,
-        name=name,
-        metadata_document=document,
-        created_at=now,
-        valid_until=_valid_until(document),
-        tags=_new_tags(params.get("Tags", [])),
-    )
-
-
-async def get_saml_provider(
-    ctx: RequestContext, params: api.GetSAMLProviderRequest
-) -> api.GetSAMLProviderResponse:
-    """ "Returns the SAML provider metadocument that was uploaded when the IAM SAML provider
-    resource object was created or updated." """
-    arn = params["SAMLProviderArn"]
-    provider = await ctx.store.get_saml_provider(ctx.account_id, arn)
-    if provider is None:
-        raise _saml_not_found(arn)
-    out: api.GetSAMLProviderResponse = {
-        "SAMLMetadataDocument": provider.metadata_document,
-        "CreateDate": provider.created_at,
-        "ValidUntil": _shown_valid_until(provider),
+    tags = iam_common.tag_list(provider.tags)
+    page, marker = iam_common.offset_page(tags, params.get("Marker"), params.get("MaxItems"))
+    out: api.ListOpenIDConnectProviderTagsResponse = {
+        "Tags": page,
+        "IsTruncated": marker is not None,
     }
-    if provider.tags:
-        out["Tags"] = _tag_list(provider.tags)
-    return out
-
-
-async def list_saml_providers(
-    ctx: RequestContext, params: api.ListSAMLProvidersRequest
-) -> api.ListSAMLProvidersResponse:
-    """ "Lists the SAML provider resource objects defined in IAM in the account." In ARN order."""
-    providers = await ctx.store.list_saml_providers(ctx.account_id)
-    return {
-        "SAMLProviderList": [
-            {"Arn": p.arn, "ValidUntil": _shown_valid_until(p), "CreateDate": p.created_at}
-            for p in providers
-        ]
-    }
-
-
-async def update_saml_provider(
-    ctx: RequestContext, params: api.UpdateSAMLProviderRequest
-) -> api.UpdateSAMLProviderResponse:
-    """ "Updates the metadata document, SAML encryption settings, and private keys for an existing
-    SAML provider." Here: the metadata document (checked as on creation)."""
-    _refuse_encryption(params)
-    _refuse_unsupported(params, "RemovePrivateKey", "ContextProvider", "IdentityCenterInstanceArn")
-    arn = params["SAMLProviderArn"]
-    document = params.get("SAMLMetadataDocument")
-    if document is None:
-        if await ctx.store.get_saml_provider(ctx.account_id, arn) is None:
-            raise _saml_not_found(arn)
-        return {"SAMLProviderArn": arn}
-    valid_until = _valid_until(document)
-    provider = await _mutate_saml(
-        ctx,
-        arn,
-        lambda current: replace(current, metadata_document=document, valid_until=valid_until),
-    )
-    return {"SAMLProviderArn": provider.arn}
-
-
-async def delete_saml_provider(ctx: RequestContext, params: api.DeleteSAMLProviderRequest) -> None:
-    """ "Deletes a SAML provider resource in IAM." Identity pools naming it keep the ARN; their
-    logins through it are refused from then on."""
-    arn = params["SAMLProviderArn"]
-    if not await ctx.store.delete_saml_provider(ctx.account_id, arn):
-        raise _saml_not_found(arn)
-
-
-async def tag_saml_provider(ctx: RequestContext, params: api.TagSAMLProviderRequest) -> None:
-    tags = _new_tags(params["Tags"])
-    await _mutate_saml(
-        ctx,
-        params["SAMLProviderArn"],
-        lambda current: replace(current, tags=_merged(current.tags, tags)),
-    )
-
-
-async def untag_saml_provider(ctx: RequestContext, params: api.UntagSAMLProviderRequest) -> None:
-    keys = params["TagKeys"]
-    await _mutate_saml(
-        ctx,
-        params["SAMLProviderArn"],
-        lambda current: replace(current, tags=_without(current.tags, keys)),
-    )
-
-
-async def list_saml_provider_tags(
-    ctx: RequestContext, params: api.ListSAMLProviderTagsRequest
-) -> api.ListSAMLProviderTagsResponse:
-    arn = params["SAMLProviderArn"]
-    provider = await ctx.store.get_saml_provider(ctx.account_id, arn)
-    if provider is None:
-        raise _saml_not_found(arn)
-    page = _tag_page(provider.tags, params.get("Marker"), params.get("MaxItems"))
-    out: api.ListSAMLProviderTagsResponse = {"Tags": page["Tags"]}
-    if "IsTruncated" in page:
-        out["IsTruncated"] = page["IsTruncated"]
-    if "Marker" in page:
-        out["Marker"] = page["Marker"]
+    if marker is not None:
+        out["Marker"] = marker
     return out
 
 
@@ -632,14 +365,14 @@ IAM: dict[str, Handler] = {
     "TagOpenIDConnectProvider": tag_open_id_connect_provider,
     "UntagOpenIDConnectProvider": untag_open_id_connect_provider,
     "ListOpenIDConnectProviderTags": list_open_id_connect_provider_tags,
-    "CreateSAMLProvider": create_saml_provider,
-    "GetSAMLProvider": get_saml_provider,
-    "ListSAMLProviders": list_saml_providers,
-    "UpdateSAMLProvider": update_saml_provider,
-    "DeleteSAMLProvider": delete_saml_provider,
-    "TagSAMLProvider": tag_saml_provider,
-    "UntagSAMLProvider": untag_saml_provider,
-    "ListSAMLProviderTags": list_saml_provider_tags,
+    "CreateSAMLProvider": iam_saml.create_saml_provider,
+    "GetSAMLProvider": iam_saml.get_saml_provider,
+    "ListSAMLProviders": iam_saml.list_saml_providers,
+    "UpdateSAMLProvider": iam_saml.update_saml_provider,
+    "DeleteSAMLProvider": iam_saml.delete_saml_provider,
+    "TagSAMLProvider": iam_saml.tag_saml_provider,
+    "UntagSAMLProvider": iam_saml.untag_saml_provider,
+    "ListSAMLProviderTags": iam_saml.list_saml_provider_tags,
     "CreateRole": iam_roles.create_role,
     "GetRole": iam_roles.get_role,
     "ListRoles": iam_roles.list_roles,
@@ -676,6 +409,6 @@ IAM: dict[str, Handler] = {
     "SimulatePrincipalPolicy": iam_simulate.simulate_principal_policy,
     "SimulateCustomPolicy": iam_simulate.simulate_custom_policy,
 }
-"""The IAM operations by name (providers here; roles and policies in :mod:`.iam_roles`,
+"""The IAM operations by name (OpenID Connect providers here, SAML providers in :mod:`.iam_saml`; roles and policies in :mod:`.iam_roles`,
 :mod:`.iam_role_policies`, :mod:`.iam_policies` and :mod:`.iam_simulate`); the model's others
 answer ``UnsupportedOperation``."""

@@ -158,6 +158,13 @@ def check_inline_total(role: IamRole) -> None:
         )
 
 
+def refuse_unsupported(params: Mapping[str, object], *names: str) -> None:
+    """``InvalidInput`` for a member this server does not support, when given."""
+    for name in names:
+        if params.get(name) is not None:
+            raise api.InvalidInputException(f"{name} is not supported by this server.")
+
+
 # -- tags ------------------------------------------------------------------------------------------
 def new_tags(tags: Sequence[api.Tag], *, ignore_case: bool) -> dict[str, str]:
     """The tags of a request, checked: keys unique (whatever their case with ``ignore_case``, as
