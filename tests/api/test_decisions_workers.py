@@ -5,14 +5,14 @@ right after a write through the other was acknowledged.
 
 The guarantee under test (``server/role_directory.py``, ``store/postgres/changes.py``): a process
 keeps parsed roles only with the store's version as the current request saw it (SQLite: the file's
-``data_version``, checked once per event-loop turn; PostgreSQL: the change count, checked by the
-request's first kept read, after the request arrived), and reuses one only while that version is
-unchanged. Every IAM table bumps the version in the transaction of its write, so no request sees
-a role older than a write acknowledged before it arrived, whichever process wrote.
+WAL index header, compared before each kept read, else ``data_version``; PostgreSQL: the change
+count, checked by the request's first kept read, after the request arrived), and reuses one only
+while that version is unchanged. Every IAM table bumps the version in the transaction of its write,
+so no request sees a role older than a write acknowledged before it arrived, whichever process wrote.
 
-One case breaks it on PostgreSQL (marked ``xfail``, strict, until fixed): an HTTP/1.1 request
-pipelined behind another on one connection starts with the change count that request checked, so
-it may miss a write acknowledged after that check and before it arrived.
+That holds for an HTTP/1.1 request pipelined behind another on one connection too: it starts
+from a context of its own, not with the change count the request before it checked (which could
+miss a write acknowledged after that check and before it arrived).
 
 The processes are two ``cognitoidentity serve`` on their own ports (the test picks which one
 answers), sharing the master key (each opens the other's sessions), the root key and the issuer.
@@ -336,21 +336,12 @@ def read_answer(reader: Any) -> tuple[int, Any]:
     return status, json.loads(reader.read(length))
 
 
-PIPELINED_STALE = (
-    "PostgreSQL: a pipelined request inherits the change check of the request before it on its"
-    " connection (http1/connection.py starts its task in that request's context), so it may miss"
-    " a write acknowledged after that check"
-)
-
-
 def test_a_pipelined_decision_follows_a_write_acknowledged_before_it_arrived(
-    pair: Pair, request: pytest.FixtureRequest
+    pair: Pair,
 ) -> None:
     """HTTP/1.1 pipelining: a decision sent on a connection while the request before it is still
     running (a GetId waiting for a provider's keys) must see a deny that the other process
     acknowledged before the decision was sent."""
-    if pair.store == "postgresql":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=PIPELINED_STALE))
     world = make_world(pair)
     a, b = pair.a, pair.b
 

@@ -31,6 +31,7 @@ every read, and moved earlier only when a request begins with a deadline nearer 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections import deque
 from typing import Any, Final, cast
@@ -278,7 +279,10 @@ class HttpConnection(BoundedReading, asyncio.Protocol):
     def _start(self, exchange: Exchange) -> None:
         self._running = exchange
         tasks = self._server_state.tasks
-        task = self._loop.create_task(exchange.run(self._app))
+        # Each request starts from an empty context, never the one of the request before it on
+        # the connection (a pipelined request is started from that one's task): what a request
+        # notes in a context variable (the PostgreSQL store's change check) is its own.
+        task = self._loop.create_task(exchange.run(self._app), context=contextvars.Context())
         tasks.add(task)
         task.add_done_callback(tasks.discard)
 
