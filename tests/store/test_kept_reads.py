@@ -13,6 +13,7 @@ import pytest
 
 from cognitoidentity.server.linking import LoginKey
 from cognitoidentity.server.store import IamOidcProvider, Identity, Store, open_store
+from cognitoidentity.server.store.sqlite import reads
 
 from .conftest import StoreTarget
 from .test_change_watch import fresh
@@ -174,9 +175,38 @@ def test_the_version_changes_only_after_a_commit(target: StoreTarget) -> None:
 
 
 @pytest.mark.parametrize("caches", [True, False])
-def test_sqlite_keeps_reads_within_a_turn_only_with_caches_on(tmp_path: Path, caches: bool) -> None:
-    """Within one event-loop turn a kept read does not look again; with the caches off every
-    read does, so even a commit made in that very turn is seen."""
+def test_sqlite_kept_reads_see_a_commit_made_in_the_same_turn(tmp_path: Path, caches: bool) -> None:
+    """The WAL index is looked at before every kept read: a commit made by another connection
+    in the very turn of the event loop that reads is seen."""
+    path = str(tmp_path / "store.db")
+
+    async def main() -> None:
+        store = await open_store(path, caches=caches)
+        try:
+            one = await one_identity(store)
+            await asyncio.sleep(0)
+            assert await store.get_identity(one.identity_id) == one
+            assert await store.get_identity(one.identity_id) == one
+            with sqlite3.connect(path) as other:
+                other.execute(
+                    "UPDATE identities SET disabled = 1 WHERE identity_id = ?", (one.identity_id,)
+                )
+            seen = await store.get_identity(one.identity_id)  # the same turn
+            assert seen == dataclasses.replace(one, disabled=True)
+        finally:
+            await store.close()
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize("caches", [True, False])
+def test_sqlite_without_the_wal_index_keeps_reads_within_a_turn_only_with_caches_on(
+    tmp_path: Path, caches: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the WAL index cannot be mapped, SQLite's data_version is checked once per turn:
+    within one event-loop turn a kept read does not look again; with the caches off every read
+    does, so even a commit made in that very turn is seen."""
+    monkeypatch.setattr(reads, "_map_wal_index", lambda path: None)
     path = str(tmp_path / "store.db")
 
     async def main() -> None:

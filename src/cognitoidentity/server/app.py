@@ -39,8 +39,8 @@ from cognitoidentity.server.errors import (
     quote,
 )
 from cognitoidentity.server.ids import RandomUuids
-from cognitoidentity.server.logs import log_request
-from cognitoidentity.server.protocol.base import Answer, Call
+from cognitoidentity.server.logs import access_log, log_request
+from cognitoidentity.server.protocol.base import Answer, Call, Operation
 from cognitoidentity.server.protocol.json_rpc import CONTENT_TYPE, JsonProtocol
 from cognitoidentity.server.services import Service
 from cognitoidentity.server.sigv4 import HttpRequest, SigV4Verifier
@@ -121,6 +121,8 @@ class Application:
         self._unmount = unmount
         self.mounted: Mounted | None = None
         self._request_ids = RandomUuids()
+        self._targets: dict[str, tuple[Service, Operation]] = {}
+        self._targets_of: Sequence[Service] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -170,7 +172,16 @@ class Application:
         # Until a service is chosen, errors are worded by the first one (JSON 1.1).
         protocol = mounted.services[0].protocol
         try:
-            body = await _read_body(receive, mounted.runtime.settings.max_body_bytes)
+            limit = mounted.runtime.settings.max_body_bytes
+            message = await receive()
+            if message["type"] == "http.request" and not message.get("more_body", False):
+                # The whole body in one message (every request from our HTTP layer): _read_body's
+                # first turn, without its coroutine.
+                body = message.get("body", b"")
+                if len(body) > limit:
+                    raise SerializationException(f"Request body is larger than {limit} bytes.")
+            else:
+                body = await _read_body(receive, limit, message)
             path: str = scope["path"]
             page = (
                 (_PAGES_BUILTIN.get(path) or mounted.pages.get(path)) if method == "GET" else None
@@ -182,7 +193,15 @@ class Application:
                 _done(mounted, request_id, operation, status, started)
                 return
             request = _request(scope, body)
-            routed = _route(mounted.services, request)
+            services = mounted.services
+            if services is not self._targets_of:
+                self._targets, self._targets_of = json_targets(services), services
+            # Most calls are JSON 1.1: their X-Amz-Target names the service and the operation.
+            target = self._targets.get(request.headers.get("x-amz-target") or "")
+            if target is not None and method == "POST":
+                routed: tuple[Service, Call] | None = (target[0], Call(target[1], body))
+            else:
+                routed = _route(services, request)
             if routed is None:
                 raise UnknownOperationException(
                     f"No operation at {quote(method)} {quote(path)}"
@@ -265,6 +284,20 @@ def _route(services: Sequence[Service], request: HttpRequest) -> tuple[Service, 
     return None
 
 
+def json_targets(services: Sequence[Service]) -> dict[str, tuple[Service, Operation]]:
+    """``X-Amz-Target`` → the service and operation :func:`_route` finds for a ``POST`` with it:
+    those of the JSON 1.1 services tried before any other protocol (which might take the request
+    first)."""
+    targets: dict[str, tuple[Service, Operation]] = {}
+    for service in services:
+        protocol = service.protocol
+        if not isinstance(protocol, JsonProtocol):
+            break
+        for name, op in protocol.operations.items():
+            targets.setdefault(f"{protocol.target_prefix}.{name}", (service, op))
+    return targets
+
+
 def _may_be_signed(request: HttpRequest) -> bool:
     # Most public calls carry no signature at all: a look at two places rules it out cheaply. (A
     # query that may spell X-Amz-Algorithm percent-encoded goes to is_signed too.)
@@ -325,11 +358,14 @@ def _raw_path(scope: Scope) -> str:
     return str(scope["path"])
 
 
-async def _read_body(receive: Receive, limit: int) -> bytes:
+async def _read_body(receive: Receive, limit: int, first: Message | None = None) -> bytes:
+    """The request's body, at most ``limit`` bytes; ``first``: its first message, received."""
     chunks: list[bytes] = []
     size = 0
+    message = first
     while True:
-        message = await receive()
+        if message is None:
+            message = await receive()
         if message["type"] == "http.disconnect":
             break
         chunk = message.get("body", b"")
@@ -339,6 +375,7 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
         chunks.append(chunk)
         if not message.get("more_body", False):
             break
+        message = None
     return b"".join(chunks)
 
 
@@ -382,4 +419,5 @@ def _done(
     metrics = mounted.metrics if mounted is not None else None
     if metrics is not None:
         metrics.request(operation, status, elapsed)
-    log_request(request_id, operation, status, elapsed)
+    if access_log.isEnabledFor(logging.INFO):  # log_request's test, without its call
+        log_request(request_id, operation, status, elapsed)

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Final
 
 import orjson
 
-from cognitoidentity.server.crypto import EpochBox, MasterKey, SealError
+from cognitoidentity.server.crypto import NONCE_BYTES, EpochBox, MasterKey, SealError
 from cognitoidentity.server.errors import ExpiredTokenException
 from cognitoidentity.server.ids import RandomBytes
 from cognitoidentity.server.sigv4 import CredentialResolver, ResolvedCredential
@@ -95,17 +95,22 @@ class SessionExpired(VaultError):
 
 _BASE32_OF_BYTE: Final = bytes(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"[b % 32] for b in range(256))
 """Byte → its low 5 bits as a base-32 character: uniform, since 256 is a multiple of 32."""
+_KEY_ID_BYTES: Final = 16
+_SECRET_BYTES: Final = 30
+_ISSUE_BYTES: Final = _KEY_ID_BYTES + _SECRET_BYTES + NONCE_BYTES
+"""Random bytes one issue takes at once: the access key id's, the secret's and the nonce's."""
+_URLSAFE: Final = bytes.maketrans(b"+/", b"-_")
 
 
 def new_temporary_access_key_id(random_bytes: Callable[[int], bytes] = os.urandom) -> str:
     """``ASIA`` and 16 characters of ``[A-Z2-7]`` (80 random bits, base 32): one random byte per
     character (a table lookup, where ``base64.b32encode`` is a Python loop)."""
-    return TEMPORARY_KEY_PREFIX + random_bytes(16).translate(_BASE32_OF_BYTE).decode()
+    return TEMPORARY_KEY_PREFIX + random_bytes(_KEY_ID_BYTES).translate(_BASE32_OF_BYTE).decode()
 
 
 def new_temporary_secret(random_bytes: Callable[[int], bytes] = os.urandom) -> str:
     """40 characters of ``[A-Za-z0-9+/]`` (240 random bits), the form of an AWS secret key."""
-    return base64.b64encode(random_bytes(30)).decode()
+    return binascii.b2a_base64(random_bytes(_SECRET_BYTES), newline=False).decode()
 
 
 def role_name(role_arn: str) -> str:
@@ -125,7 +130,10 @@ def role_id(role_arn: str) -> str:
     return ROLE_ID_PREFIX + digest[:17]
 
 
-@dataclass(frozen=True, slots=True)
+# Session and TemporaryCredentials are made for every credentials issued (and every call signed
+# with them): not frozen, since a frozen dataclass's __init__ sets each field through
+# object.__setattr__ (1.9 µs against 0.6 for a Session). Nothing changes them once made.
+@dataclass(slots=True)
 class Session:
     """Who temporary credentials act as, and until when."""
 
@@ -176,7 +184,7 @@ class Session:
         return f"{self.role_id}:{self.session_name}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TemporaryCredentials:
     access_key_id: str
     secret_access_key: str
@@ -186,6 +194,14 @@ class TemporaryCredentials:
 
 def _epoch(moment: datetime) -> int:
     return int(moment.timestamp())
+
+
+def _to_the_second(moment: datetime, epoch: int) -> datetime:
+    """``datetime.fromtimestamp(epoch, UTC)`` for ``epoch = _epoch(moment)``: ``moment`` itself
+    when it is that already (UTC, whole seconds: what the operations pass)."""
+    if moment.microsecond == 0 and moment.tzinfo is UTC:
+        return moment
+    return datetime.fromtimestamp(epoch, UTC)
 
 
 class CredentialVault:
@@ -212,8 +228,15 @@ class CredentialVault:
 
     def issue(self, session: Session) -> TemporaryCredentials:
         """New credentials for ``session``; they work until ``session.expires_at`` (to the second)."""
-        access_key_id = new_temporary_access_key_id(self._random)
-        secret = new_temporary_secret(self._random)
+        # One take of random bytes (one lock) for the key id, the secret and the nonce: the
+        # forms of new_temporary_access_key_id and new_temporary_secret.
+        taken = self._random(_ISSUE_BYTES)
+        access_key_id = (
+            TEMPORARY_KEY_PREFIX + taken[:_KEY_ID_BYTES].translate(_BASE32_OF_BYTE).decode()
+        )
+        secret = binascii.b2a_base64(
+            taken[_KEY_ID_BYTES : _KEY_ID_BYTES + _SECRET_BYTES], newline=False
+        ).decode()
         expires = _epoch(session.expires_at)
         now = self._clock()
         document = orjson.dumps(
@@ -236,15 +259,21 @@ class CredentialVault:
                 None if session.issued_at is None else _epoch(session.issued_at),
             ]
         )
-        sealed = self._box.seal(document, access_key_id.encode(), now.timestamp())
-        token = base64.urlsafe_b64encode(sealed).rstrip(b"=").decode()
+        sealed = self._box.seal(
+            document,
+            access_key_id.encode(),
+            now.timestamp(),
+            nonce=taken[_KEY_ID_BYTES + _SECRET_BYTES :],
+        )
+        # base64.urlsafe_b64encode, without its two calls.
+        token = binascii.b2a_base64(sealed, newline=False).translate(_URLSAFE).rstrip(b"=").decode()
         if self._metrics is not None:
             self._metrics.credentials_issued()
         return TemporaryCredentials(
             access_key_id=access_key_id,
             secret_access_key=secret,
             session_token=token,
-            expiration=datetime.fromtimestamp(expires, UTC),
+            expiration=_to_the_second(session.expires_at, expires),
         )
 
     def open(self, access_key_id: str, session_token: str) -> tuple[str, Session]:

@@ -82,6 +82,8 @@ class EpochBox:
         self._max_age_epochs = -(-max_age_seconds // epoch_seconds) + 1
         self._random = random_bytes
         self._keys: dict[int, AESGCM] = {}
+        self._sealing: tuple[int, bytes, AESGCM] | None = None
+        """The epoch sealed in last, its header and its key: one look for every seal."""
 
     def _aead(self, epoch: int, now_epoch: int) -> AESGCM:
         aead = self._keys.get(epoch)
@@ -93,11 +95,20 @@ class EpochBox:
             self._keys[epoch] = aead
         return aead
 
-    def seal(self, plaintext: bytes, aad: bytes, now: float) -> bytes:
+    def seal(self, plaintext: bytes, aad: bytes, now: float, nonce: bytes | None = None) -> bytes:
+        """``plaintext`` sealed in the epoch of ``now``, bound to ``aad``; ``nonce``: 12 bytes
+        the caller took from the box's source of random bytes with others (None: taken here)."""
         epoch = int(now) // self._epoch_seconds
-        header = bytes([self.VERSION]) + epoch.to_bytes(4, "big")
-        nonce = self._random(NONCE_BYTES)
-        return header + nonce + self._aead(epoch, epoch).encrypt(nonce, plaintext, header + aad)
+        sealing = self._sealing
+        if sealing is None or sealing[0] != epoch:
+            header = bytes([self.VERSION]) + epoch.to_bytes(4, "big")
+            sealing = self._sealing = (epoch, header, self._aead(epoch, epoch))
+        _, header, aead = sealing
+        if nonce is None:
+            nonce = self._random(NONCE_BYTES)
+        elif len(nonce) != NONCE_BYTES:
+            raise ValueError(f"a nonce is {NONCE_BYTES} bytes")
+        return header + nonce + aead.encrypt(nonce, plaintext, header + aad)
 
     def open(self, sealed: bytes, aad: bytes, now: float) -> bytes:
         if len(sealed) < self.HEADER + NONCE_BYTES + 16 or sealed[0] != self.VERSION:

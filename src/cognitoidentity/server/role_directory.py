@@ -15,10 +15,10 @@ older version, an import) is read as a policy that allows nothing rather than fa
 from __future__ import annotations
 
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cognitoidentity.server.cache import Cache
-from cognitoidentity.server.policy import Policy, PolicyError, PolicyKind, parse_policy
+from cognitoidentity.server.policy import Decision, Policy, PolicyError, PolicyKind, parse_policy
 from cognitoidentity.server.store.base import IamManagedPolicy, IamRole, Store
 
 __all__ = ["AUTHORITY_CACHE_SIZE", "RoleAuthority", "RoleDirectory"]
@@ -42,6 +42,11 @@ class RoleAuthority:
     each in the order IAM lists them."""
     boundary: tuple[Policy, ...] | None
     """The permissions boundary's default version; None without a boundary."""
+    trust_memo: dict[Hashable, tuple[Decision, ...]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    """The trust policy's decisions already made, kept by :func:`.trust.trust_decisions` (a pure
+    function of this parsed policy and the context values it reads): they go with the role."""
 
 
 class RoleDirectory:

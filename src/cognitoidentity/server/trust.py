@@ -34,7 +34,7 @@ accounts are separate tenants, and no account's role is looked up for another).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import ItemsView, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, Literal
@@ -86,36 +86,159 @@ def trust_context(
     session_name: str,
     tags: Mapping[str, str],
     now: datetime,
-) -> dict[str, ContextValue]:
-    """The context of the trust check (see the module's docstring)."""
-    context: dict[str, ContextValue] = {
-        AUD_KEY: pool_id,
-        SUB_KEY: identity_id,
-        AMR_KEY: list(amr),
-        "sts:RoleSessionName": session_name,
-        "aws:CurrentTime": iso_time(now),
-        "aws:EpochTime": str(int(now.timestamp())),
-    }
-    if tags:
-        for key, value in tags.items():
-            context[f"aws:RequestTag/{key}"] = value
-        context["aws:TagKeys"] = list(tags)
-    return context
+) -> Mapping[str, ContextValue]:
+    """The context of the trust check (see the module's docstring), built when it is first read:
+    a role our IAM does not hold has no trust policy to read it (lenient mode's common case)."""
+    return _TrustContext(pool_id, identity_id, amr, session_name, tags, now)
+
+
+class _TrustContext(Mapping[str, ContextValue]):
+    """:func:`trust_context`'s mapping; its values are made on first use (the times' text cost
+    more than the rest of a lenient trust check)."""
+
+    __slots__ = ("_amr", "_built", "_identity_id", "_now", "_pool_id", "_session_name", "_tags")
+
+    def __init__(
+        self,
+        pool_id: str,
+        identity_id: str,
+        amr: Sequence[str],
+        session_name: str,
+        tags: Mapping[str, str],
+        now: datetime,
+    ) -> None:
+        self._pool_id = pool_id
+        self._identity_id = identity_id
+        self._amr = amr
+        self._session_name = session_name
+        self._tags = tags
+        self._now = now
+        self._built: dict[str, ContextValue] | None = None
+
+    def _context(self) -> dict[str, ContextValue]:
+        context = self._built
+        if context is None:
+            now = self._now
+            context = {
+                AUD_KEY: self._pool_id,
+                SUB_KEY: self._identity_id,
+                AMR_KEY: list(self._amr),
+                "sts:RoleSessionName": self._session_name,
+                "aws:CurrentTime": iso_time(now),
+                "aws:EpochTime": str(int(now.timestamp())),
+            }
+            tags = self._tags
+            if tags:
+                for key, value in tags.items():
+                    context[f"aws:RequestTag/{key}"] = value
+                context["aws:TagKeys"] = list(tags)
+            self._built = context
+        return context
+
+    def __getitem__(self, key: str) -> ContextValue:
+        return self._context()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._context())
+
+    def __len__(self) -> int:
+        return len(self._context())
+
+    def items(self) -> ItemsView[str, ContextValue]:
+        return self._context().items()
+
+    def __repr__(self) -> str:
+        return repr(self._context())
+
+    def read(self, keys: Sequence[str]) -> tuple[str | tuple[str, ...] | None, ...]:
+        """:func:`_read_values` of ``keys`` without making the values no key names: a trust
+        policy reads two or three keys, and the times' text is most of the context's cost. Once
+        made, or for a time or tag key, from the whole context."""
+        if self._built is not None:
+            return _fold_read(keys, self._built)
+        values: list[str | tuple[str, ...] | None] = []
+        for key in keys:
+            name = key.lower()
+            if name == _AUD:
+                values.append(self._pool_id)
+            elif name == _AMR:
+                values.append(tuple(self._amr))
+            elif name == _SUB:
+                values.append(self._identity_id)
+            elif name == _SESSION_NAME:
+                values.append(self._session_name)
+            elif name in _TIMES or name.startswith(_REQUEST_TAG) or name == _TAG_KEYS:
+                return _fold_read(keys, self._context())
+            else:
+                values.append(None)  # not in this context
+        return tuple(values)
+
+
+_AUD: Final = AUD_KEY.lower()
+_AMR: Final = AMR_KEY.lower()
+_SUB: Final = SUB_KEY.lower()
+_SESSION_NAME: Final = "sts:rolesessionname"
+_TIMES: Final = frozenset({"aws:currenttime", "aws:epochtime"})
+_REQUEST_TAG: Final = "aws:requesttag/"
+_TAG_KEYS: Final = "aws:tagkeys"
 
 
 def trust_decisions(
     authority: RoleAuthority, context: Mapping[str, ContextValue], *, tags: bool
 ) -> tuple[Decision, ...]:
     """The trust policy's decision on ``sts:AssumeRoleWithWebIdentity`` and, with ``tags``, on
-    ``sts:TagSession``, both for the Cognito principal on the role's ARN."""
+    ``sts:TagSession``, both for the Cognito principal on the role's ARN.
+
+    The decisions depend only on the parsed policy, the actions, the role's ARN, the principal
+    and the values of the context keys the policy reads (its ``keys``: its conditions' keys and
+    its variables), so they are kept with the parsed role (``RoleAuthority.trust_memo``) under
+    those values and reused: the standard Cognito trust policy reads only ``aud`` and ``amr``, so
+    every identity of a pool shares one evaluation (it cost as much as the rest of a
+    GetCredentialsForIdentity call's own work). A policy that reads ``aws:CurrentTime`` is kept
+    per second, one that reads ``:sub`` per identity; :data:`TRUST_MEMO_MAX` bounds each role's
+    memo (it is emptied when full), and it goes with the parsed role when the role directory
+    reads the role again."""
     actions = (ASSUME_ACTION, TAG_ACTION) if tags else (ASSUME_ACTION,)
-    return tuple(
-        evaluate(
-            Request(action, authority.role.arn, context, COGNITO_PRINCIPAL),
-            [authority.trust],
+    memo = authority.trust_memo
+    key = (actions, _read_values(authority.trust.keys, context))
+    decisions = memo.get(key)
+    if decisions is None:
+        decisions = tuple(
+            evaluate(
+                Request(action, authority.role.arn, context, COGNITO_PRINCIPAL),
+                [authority.trust],
+            )
+            for action in actions
         )
-        for action in actions
-    )
+        if len(memo) >= TRUST_MEMO_MAX:
+            memo.clear()
+        memo[key] = decisions
+    return decisions
+
+
+TRUST_MEMO_MAX: Final = 256
+"""Trust decisions kept per parsed role (see :func:`trust_decisions`)."""
+
+
+def _read_values(
+    keys: Sequence[str], context: Mapping[str, ContextValue]
+) -> tuple[str | tuple[str, ...] | None, ...]:
+    """The values of ``keys`` in ``context`` (names compared whatever their case, as the engine
+    compares them; a multivalued value as a tuple; None for an absent key)."""
+    if isinstance(context, _TrustContext):
+        return context.read(keys)
+    return _fold_read(keys, context)
+
+
+def _fold_read(
+    keys: Sequence[str], context: Mapping[str, ContextValue]
+) -> tuple[str | tuple[str, ...] | None, ...]:
+    folded = {name.lower(): value for name, value in context.items()}
+    values: list[str | tuple[str, ...] | None] = []
+    for key in keys:
+        value = folded.get(key.lower())
+        values.append(value if value is None or isinstance(value, str) else tuple(value))
+    return tuple(values)
 
 
 async def check_trust(
@@ -132,12 +255,19 @@ async def check_trust(
     setting; ``named_by_pool``: whether the pool's configuration names the role (lenient mode);
     ``context`` from :func:`trust_context`; ``tags``: whether session tags are asked for."""
     if role_account(role_arn) != account_id:
-        return TrustVerdict(False, "foreign role")
+        return _FOREIGN_ROLE
     authority = await roles.authority(account_id, role_arn)
     if authority is None:
         if mode == "strict":
-            return TrustVerdict(False, "no such role")
-        return TrustVerdict(named_by_pool, "trusted" if named_by_pool else "not the pool's")
+            return _NO_SUCH_ROLE
+        return _NAMED_BY_POOL if named_by_pool else _NOT_THE_POOLS
     decisions = trust_decisions(authority, context, tags=tags)
     trusted = all(decision.allowed for decision in decisions)
     return TrustVerdict(trusted, "trusted" if trusted else "not trusted", authority.role, decisions)
+
+
+# The verdicts without a role, made once (they are immutable).
+_FOREIGN_ROLE: Final = TrustVerdict(False, "foreign role")
+_NO_SUCH_ROLE: Final = TrustVerdict(False, "no such role")
+_NAMED_BY_POOL: Final = TrustVerdict(True, "trusted")
+_NOT_THE_POOLS: Final = TrustVerdict(False, "not the pool's")

@@ -115,7 +115,7 @@ class LoginVerifier:
             metrics=metrics,
         )
         # Both are needed: a request may still hold a pool read before a commit.
-        self._chosen: Cache[tuple[str, str], tuple[Hashable, IdentityPool, Verifier]] = Cache(
+        self._chosen: Cache[tuple[str, str], tuple[Hashable, IdentityPool, Verifier, str]] = Cache(
             "chosen verifiers",
             rule="while the directory's version is the one they were chosen under, and only for"
             " the very pool object they were chosen for",
@@ -155,7 +155,16 @@ class LoginVerifier:
         be asked."""
         if len(logins) == 1:  # the usual call: one login, no task
             for key, token in logins.items():
-                return [await self._verify(await self.verifier_for(pool, key), token)]
+                # The verifier kept for this pool and key, found without a coroutine (as
+                # verifier_for finds it), its kind with it.
+                version = self.directory.version()
+                chosen = None if version is None else self._chosen.get((pool.pool_id, key))
+                if chosen is not None and chosen[0] == version and chosen[1] is pool:
+                    verifier, kind = chosen[2], chosen[3]
+                else:
+                    verifier = await self.verifier_for(pool, key)
+                    kind = provider_kind(verifier)
+                return [await self._verify(verifier, token, kind)]
         verifiers = [(await self.verifier_for(pool, key), token) for key, token in logins.items()]
         if not verifiers:
             return []
@@ -174,23 +183,26 @@ class LoginVerifier:
                 raise error
         return [task.result() for task in tasks]
 
-    async def _verify(self, verifier: Verifier, token: str) -> LoginIdentity:
-        """``verifier.verify(token)``, counted in the metrics by outcome."""
+    async def _verify(
+        self, verifier: Verifier, token: str, kind: str | None = None
+    ) -> LoginIdentity:
+        """``verifier.verify(token)``, counted in the metrics by outcome and ``kind`` (None:
+        :func:`provider_kind`)."""
         metrics = self.metrics
         if metrics is None:
             return await verifier.verify(token)
         try:
             identity = await verifier.verify(token)
         except NotAuthorizedException:
-            metrics.login(provider_kind(verifier), "rejected")
+            metrics.login(kind or provider_kind(verifier), "rejected")
             raise
         except ExternalServiceException:
-            metrics.login(provider_kind(verifier), "unavailable")
+            metrics.login(kind or provider_kind(verifier), "unavailable")
             raise
         except Exception:
-            metrics.login(provider_kind(verifier), "error")
+            metrics.login(kind or provider_kind(verifier), "error")
             raise
-        metrics.login(provider_kind(verifier), "ok")
+        metrics.login(kind or provider_kind(verifier), "ok")
         return identity
 
     async def verifier_for(self, pool: IdentityPool, key: str) -> Verifier:
@@ -211,7 +223,7 @@ class LoginVerifier:
             return chosen[2]
         verifier = await self._choose(pool, key)
         # Kept under the version read before choosing: a change meanwhile makes it miss.
-        self._chosen.put(cache_key, (version, pool, verifier))
+        self._chosen.put(cache_key, (version, pool, verifier, provider_kind(verifier)))
         return verifier
 
     async def _choose(self, pool: IdentityPool, key: str) -> Verifier:

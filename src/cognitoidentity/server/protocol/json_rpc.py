@@ -4,6 +4,7 @@ pipeline that calls it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -42,6 +43,9 @@ class JsonProtocol:
         self.model = model
         self.target_prefix: str = model.metadata["targetPrefix"]
         self.operations = operations_of(model)
+        # Each operation's compiled input check and output writer, made at first use.
+        self._parsers: dict[str, Callable[[Any], dict[str, Any]]] = {}
+        self._serializers: dict[str, Callable[[Any], Any]] = {}
 
     def route_request(self, request: HttpRequest) -> Call | None:
         target = request.headers.get("x-amz-target")
@@ -70,17 +74,23 @@ class JsonProtocol:
 
     def parse(self, op: Operation, body: bytes) -> dict[str, Any]:
         """Decode and validate the body; an empty body counts as ``{}`` (what SDKs send)."""
-        if body.strip():
+        if body and not body.isspace():  # body.strip(), without the copy
             try:
                 document = orjson.loads(body)
             except orjson.JSONDecodeError as exc:
                 raise SerializationException("Request body is not valid JSON") from exc
         else:
             document = {}
-        return shapes.parse(op.model.input_shape, document)
+        parse = self._parsers.get(op.name)
+        if parse is None:
+            parse = self._parsers[op.name] = shapes.parser(op.model.input_shape)
+        return parse(document)
 
     def encode(self, op: Operation, result: Any) -> bytes:
-        return orjson.dumps(shapes.serialize(op.model.output_shape, result))
+        serialize = self._serializers.get(op.name)
+        if serialize is None:
+            serialize = self._serializers[op.name] = shapes.serializer(op.model.output_shape)
+        return orjson.dumps(serialize(result))
 
     @staticmethod
     def encode_error(error: ServiceError) -> tuple[int, list[tuple[bytes, bytes]], bytes]:

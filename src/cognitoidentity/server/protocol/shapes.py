@@ -107,6 +107,33 @@ def parse(shape: StructureShape | None, body: Any) -> dict[str, Any]:
     return params
 
 
+def parser(shape: StructureShape | None) -> Callable[[Any], dict[str, Any]]:
+    """:func:`parse` for one input shape, its compiled checker looked up once (a protocol keeps
+    one per operation)."""
+    if shape is None:
+        return lambda body: parse(None, body)
+    check = _checker(shape)
+
+    def parse_input(body: Any) -> dict[str, Any]:
+        if type(body) is dict:
+            try:
+                checked: dict[str, Any] = check(body)
+                return checked
+            except _Unexpected:
+                pass
+        return parse(shape, body)  # which words the error (or, at worst, accepts it)
+
+    return parse_input
+
+
+def serializer(shape: Shape | None) -> Callable[[Any], Any]:
+    """:func:`serialize` for one output shape, its writer looked up once."""
+    if shape is None:
+        return lambda value: {}
+    write = _writer(shape)
+    return lambda value: {} if value is None else write(value)
+
+
 def parse_member(shape: Shape, value: Any, path: str) -> Any:
     """:func:`parse` for one member's value at ``path`` (its camelCase wire path, which the
     messages name), of any shape: for callers that check input piece by piece, such as a file of
@@ -342,8 +369,8 @@ def serialize(shape: Shape | None, value: Any) -> Any:
     every SDK including paws requires), absent members omitted."""
     if shape is None or value is None:
         return {}
-    if not _has_timestamps(shape):
-        return value  # operations build outputs of plain JSON values already
+    # Without timestamps, the writer is the identity: operations build outputs of plain JSON
+    # values already.
     return _writer(shape)(value)
 
 
@@ -413,7 +440,10 @@ def _checker(shape: Shape) -> Check:
     meta = shape.metadata
     if kind == "structure":
         assert isinstance(shape, StructureShape)
-        members = {name: _lazy(m, _checker) for name, m in shape.members.items()}
+        member_shapes = shape.members
+        # Each member's checker, compiled when first needed (models may be recursive): one
+        # dict look per member, rather than a call through a lazy wrapper.
+        members: dict[str, Check] = {}
         required = tuple(shape.required_members)
 
         def structure(value: Any) -> Any:
@@ -421,9 +451,15 @@ def _checker(shape: Shape) -> Check:
                 raise _Unexpected
             out = {}
             for name, item in value.items():
+                if item is None:
+                    continue
                 check = members.get(name)
-                if check is not None and item is not None:
-                    out[name] = check(item)
+                if check is None:
+                    member = member_shapes.get(name)
+                    if member is None:
+                        continue  # unknown members are ignored
+                    check = members[name] = _checker(member)
+                out[name] = check(item)
             for name in required:
                 if name not in out:
                     raise _Unexpected
@@ -464,14 +500,15 @@ def _checker(shape: Shape) -> Check:
 
         return list_
     if kind == "string":
-        size_ok = _sized(meta)
+        low = meta.get("min", 0)
+        high = meta.get("max", float("inf"))
         pattern = _pattern(meta["pattern"]).fullmatch if meta.get("pattern") else None
         enum = frozenset(shape.enum) if isinstance(shape, StringShape) and shape.enum else None
 
         def string(value: Any) -> Any:
             if (
                 type(value) is not str
-                or not size_ok(len(value))
+                or not low <= len(value) <= high  # _sized's test, without its call
                 or (pattern is not None and pattern(value) is None)
                 or (enum is not None and value not in enum)
             ):
@@ -509,12 +546,13 @@ def _identity(value: Any) -> Any:
     return value
 
 
-def _member_writer(shape: Shape) -> Check:
+def _member_writer(shape: Shape) -> Check | None:
+    """How a member of ``shape`` is written: None as it is (a scalar without a timestamp)."""
     if _has_timestamps(shape):
-        return _lazy(shape, _writer)
+        return _writer(shape)
     if shape.type_name in ("structure", "list", "map"):
         return lambda value: _out(shape, value)  # drops nulls inside, as the generic walk does
-    return _identity
+    return None
 
 
 @lru_cache(maxsize=2048)
@@ -525,14 +563,23 @@ def _writer(shape: Shape) -> Check:
     kind = shape.type_name
     if kind == "structure":
         assert isinstance(shape, StructureShape)
-        members = {name: _member_writer(m) for name, m in shape.members.items()}
+        member_shapes = shape.members
+        # None: written as it is; else a writer, compiled when first needed (see _checker).
+        members: dict[str, Check | None] = {}
 
         def structure(value: Any) -> Any:
             out = {}
             for name, item in value.items():
-                write = members.get(name)
-                if write is not None and item is not None:
-                    out[name] = write(item)
+                if item is None:
+                    continue
+                if name in members:
+                    write = members[name]
+                else:
+                    member = member_shapes.get(name)
+                    if member is None:
+                        continue  # not in the model: left out
+                    write = members[name] = _member_writer(member)
+                out[name] = item if write is None else write(item)
             return out
 
         return structure

@@ -1,8 +1,8 @@
 """The :class:`~cognitoidentity.server.store.base.Store` on one SQLite file: reads run on the
 caller's thread through the :class:`~.reads.Reader` (which keeps the hot point reads until a
 commit), writes run on the :class:`~.writer.GroupCommitWriter`'s thread, those of one statement
-here and the others as the jobs of :mod:`.writes`. Its :meth:`~SqliteStore.version` is SQLite's
-``data_version`` as the reader checks it.
+here and the others as the jobs of :mod:`.writes`. Its :meth:`~SqliteStore.version` is the reader's
+commit count (the WAL index header it maps, else SQLite's ``data_version``).
 """
 
 from __future__ import annotations
@@ -51,8 +51,8 @@ class SqliteStore(SqliteIamRoles, SqlitePoolDeletion):
         self._reader.close()
 
     def version(self) -> int:
-        """SQLite's ``data_version`` as of this event-loop turn's check (see :mod:`.reads`): it
-        changes when any connection, in any process, commits."""
+        """A number that changes when any connection, in any process, commits (see
+        :mod:`.reads`)."""
         return self._reader.version()
 
     async def _write(self, job: Callable[[sqlite3.Connection], T]) -> T:
@@ -172,12 +172,13 @@ class SqliteStore(SqliteIamRoles, SqlitePoolDeletion):
         )
 
     async def create_guest_identity(self, identity: base.Identity) -> bool:
-        job = GuestInsert(
-            identity.identity_id,
-            codec.seconds(identity.created_at),
-            codec.seconds(identity.last_modified_at),
-            identity.pool_id,
+        created = codec.seconds(identity.created_at)
+        modified = (  # a new identity's two times are usually one object: one conversion
+            created
+            if identity.last_modified_at is identity.created_at
+            else codec.seconds(identity.last_modified_at)
         )
+        job = GuestInsert(identity.identity_id, created, modified, identity.pool_id)
         return await self._write(job)
 
     async def get_identity(self, identity_id: str) -> base.Identity | None:
@@ -187,10 +188,11 @@ class SqliteStore(SqliteIamRoles, SqlitePoolDeletion):
         self, identity_id: str
     ) -> tuple[base.Identity, base.IdentityPool] | None:
         return self._reader.one(
-            statements.GET_IDENTITY_AND_POOL,
-            (identity_id,),
-            lambda row: (codec.identity_from_row(row), self._pool(row[6:])),
+            statements.GET_IDENTITY_AND_POOL, (identity_id,), self._identity_and_pool
         )
+
+    def _identity_and_pool(self, row: Sequence[Any]) -> tuple[base.Identity, base.IdentityPool]:
+        return codec.identity_from_row(row), self._pool(row[6:])
 
     async def list_identities(
         self, pool_id: str, *, hide_disabled: bool, after: int | None, limit: int

@@ -45,7 +45,7 @@ Outcome = tuple[asyncio.Future[Any], bool, Any]
 """A job's future, whether the job succeeded, and its result or exception."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: one per GetId, and a frozen __init__ costs twice as much
 class GuestInsert:
     """A guest identity for a pool that must exist and allow them: a job that the writer may join
     with the group's other guest inserts (:func:`insert_guests`)."""
