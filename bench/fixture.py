@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from bench.decisions import DecisionCase, set_up_decisions, set_up_trust
 from bench.login import OIDC_CLIENT_ID, BenchLogin
 from bench.servers import Server
 from tests.support.server import REGION, ROOT_ACCOUNT
@@ -33,6 +34,14 @@ class Fixture:
       ``login_identity_id``, the identity GetId gave for that login at set-up;
       ``fresh_id_tokens``, more tokens of that login, all different (``bench.login.FRESH_TOKENS``).
       ``logins_problem`` says why these are missing (the scenarios then read ``n/a``).
+    - Trust (ours only; ``bench.decisions.set_up_trust``): ``trust_pool_id``, a pool allowing
+      guests whose roles exist in our IAM with the standard Cognito trust policy;
+      ``trust_identity_id``, a guest identity in it; ``trust_problem`` says why not.
+    - Decisions (ours only, with the OIDC logins; ``bench.decisions.set_up_decisions``):
+      ``decision``, a session with principal tags whose role has 3 policies of 10 statements, and
+      what the decision endpoint answered for it at set-up; ``decisions_pool_id``,
+      ``decisions_identity_id`` and ``tagged_id_token``, the pool, identity and ID token (with
+      the claims mapped to the tags) it was issued for; ``decisions_problem`` says why not.
     """
 
     pool_id: str
@@ -44,6 +53,14 @@ class Fixture:
     login_identity_id: str = ""
     fresh_id_tokens: tuple[str, ...] = ()
     logins_problem: str | None = "needs a logins scenario selected"
+    trust_pool_id: str = ""
+    trust_identity_id: str = ""
+    trust_problem: str | None = "not set up"
+    decision: DecisionCase | None = None
+    decisions_pool_id: str = ""
+    decisions_identity_id: str = ""
+    tagged_id_token: str = ""
+    decisions_problem: str | None = "needs the OIDC login (a logins or decisions scenario selected)"
 
 
 def set_up(server: Server, login: BenchLogin | None) -> Fixture:
@@ -62,7 +79,7 @@ def set_up(server: Server, login: BenchLogin | None) -> Fixture:
     client.get_open_id_token_for_developer_identity(
         IdentityPoolId=pool_id, Logins={DEVELOPER_PROVIDER: DEVELOPER_USER}
     )
-    fixture = Fixture(pool_id, identity["IdentityId"])
+    fixture = Fixture(pool_id, identity["IdentityId"], **set_up_trust(server, client))
     if login is None:
         return fixture
     return replace(fixture, **_logins(server, client, login))
@@ -105,7 +122,7 @@ def _logins(server: Server, client: Any, login: BenchLogin) -> dict[str, Any]:
         identity = client.get_id(IdentityPoolId=pool["IdentityPoolId"], Logins=logins)
     except Exception as exc:
         return {"logins_problem": f"needs OIDC login verification (GetId with Logins: {exc})"}
-    return {
+    found = {
         "oidc_pool_id": pool["IdentityPoolId"],
         "login_key": login.login_key,
         "id_token": login.id_token,
@@ -113,3 +130,6 @@ def _logins(server: Server, client: Any, login: BenchLogin) -> dict[str, Any]:
         "fresh_id_tokens": login.fresh_id_tokens,
         "logins_problem": None,
     }
+    if server.kind != "ours":
+        return {**found, "decisions_problem": "roles, policies, decisions: cognitoidentity only"}
+    return {**found, **set_up_decisions(server, client, login, arn)}

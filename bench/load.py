@@ -59,11 +59,22 @@ def lua_string(value: str | bytes) -> str:
 
 
 def write_script(
-    path: Path, headers: dict[str, str], body: bytes, variants: list[bytes] | None = None
+    path: Path,
+    headers: dict[str, str],
+    body: bytes,
+    variants: list[bytes] | None = None,
+    *,
+    url_path: str = "/",
+    expect: str | None = None,
 ) -> None:
-    """wrk's script: ``body`` replayed, or with ``variants`` each of them in turn (wrk's
-    ``request()`` formats the next one; the headers stay, Content-Length follows the body)."""
-    lines = ['wrk.method = "POST"', 'wrk.path = "/"', f"wrk.body = {lua_string(body)}"]
+    """wrk's script: ``body`` replayed to ``url_path``, or with ``variants`` each of them in turn
+    (wrk's ``request()`` formats the next one; the headers stay, Content-Length follows the
+    body). ``expect``: what every 2xx answer must contain (else wrk_report.lua counts it as
+    ``unexpected``, an error)."""
+    lines = ['wrk.method = "POST"', f"wrk.path = {lua_string(url_path)}"]
+    lines.append(f"wrk.body = {lua_string(body)}")
+    if expect is not None:
+        lines.append(f"expect = {lua_string(expect)}")
     lines += [f"wrk.headers[{lua_string(k)}] = {lua_string(v)}" for k, v in headers.items()]
     if variants:
         lines.append("local bodies = {")
@@ -107,7 +118,12 @@ def parse_wrk(returncode: int, stdout: str, stderr: str) -> WrkResult:
     detail = json.loads(line.removeprefix("WRK_JSON "))
     errors = detail["errors"]
     total_errors = (
-        errors["non_2xx"] + errors["connect"] + errors["read"] + errors["write"] + errors["timeout"]
+        errors["non_2xx"]
+        + errors.get("unexpected", 0)
+        + errors["connect"]
+        + errors["read"]
+        + errors["write"]
+        + errors["timeout"]
     )
     duration = detail["duration_us"] / 1e6
     latency = detail["latency_us"]

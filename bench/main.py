@@ -12,6 +12,7 @@ from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.fixture import Fixture
 from bench.load import wrk_missing
 from bench.login import BenchLogin
 from bench.measure import Measured, measure_server
@@ -43,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     extra_bares: list[BareResult] = []
     failed: list[str] = []
     unavailable: dict[str, str] = {}
-    logins = any(s.group == "logins" for s in options.selected)
+    fixtures: list[Fixture] = []
+    logins = any(s.needs_login for s in options.selected)
     serving: AbstractContextManager[BenchLogin | None] = BenchLogin() if logins else nullcontext()
     kept: Path | None = None
     with tempfile.TemporaryDirectory(prefix="cognitoidentity-bench-") as tmp, serving as login:
@@ -57,7 +59,9 @@ def main(argv: list[str] | None = None) -> int:
                 with store_url(options.store, options.postgres_url, kind) as url:
                     server = ours(work, url, options.http) if kind == "ours" else moto(work)
                     try:
-                        rows += measure_server(server, options, scripts, login, unavailable, spy)
+                        rows += measure_server(
+                            server, options, scripts, login, unavailable, spy, fixtures
+                        )
                     except Exception as exc:
                         failed.append(f"{server.label}: {exc}")
                         print(f"   {server.label} FAILED: {exc}\n{server.log_tail()}", flush=True)
@@ -67,7 +71,9 @@ def main(argv: list[str] | None = None) -> int:
                 failed.append(f"{kind}: {exc}")
                 print(f"== {kind}: FAILED: {exc}", flush=True)
         if "ours" in options.kinds:
-            bares, extra_bares = run_references(options, work, login, failed)
+            # What our decision endpoint decided at set-up: the bare evaluation's request.
+            decision = next((f.decision for f in fixtures if f.decision is not None), None)
+            bares, extra_bares = run_references(options, work, login, failed, decision)
         profiles = sorted(scripts.glob("*.collapsed"))
         if profiles:  # py-spy's collapsed stacks outlive the run, for flame graphs
             kept = RESULTS / f"{stamp(started)}-profiles"

@@ -11,7 +11,7 @@ from typing import Any
 
 from bench.calls import build_request, check, compact_json
 from bench.cpu import CpuUse, cpu_during
-from bench.fixture import set_up
+from bench.fixture import Fixture, set_up
 from bench.load import WrkOptions, WrkResult, run_wrk, write_script
 from bench.login import BenchLogin
 from bench.options import Options
@@ -43,14 +43,18 @@ def measure_server(
     login: BenchLogin | None,
     unavailable: dict[str, str],
     spy: str | None,
+    fixtures: list[Fixture] | None = None,
 ) -> list[Measured]:
     """Every selected scenario on ``server``, started here. ``unavailable`` maps the scenarios
     our server could not run to why: moto skips those too (ours runs first), and ours adds to it.
-    ``spy``: py-spy's path, for ``--profile`` (None: not installed)."""
+    ``spy``: py-spy's path, for ``--profile`` (None: not installed). ``fixtures``: the server's
+    fixture is added to it (the bare policy evaluation reads what ours decided at set-up)."""
     out: list[Measured] = []
     print(f"== {server.label}: starting on {server.url}", flush=True)
     server.start()
     fixture = set_up(server, login)
+    if fixtures is not None:
+        fixtures.append(fixture)
     wrk = WrkOptions(options.connections, options.threads, options.timeout)
     database = "postgres" if server.kind == "ours" and options.store == "postgresql" else None
     for scenario in options.selected:
@@ -65,14 +69,21 @@ def measure_server(
             print(f"   {scenario.name}: n/a: {missing}", flush=True)
             continue
         headers, body = build_request(server, scenario, fixture)
-        status, answer = check(server, headers, body)
+        status, answer = check(server, headers, body, scenario.path)
         if not 200 <= status < 300:
             row.failure = f"check request answered {status}: {answer[:300]!r}"
             print(f"   {scenario.name}: {row.failure}", flush=True)
             continue
         script = scripts / f"{server.kind}-{scenario.name.replace('/', '-')}.lua"
         variants = scenario.variants(fixture) if scenario.variants else None
-        write_script(script, headers, body, [compact_json(v) for v in variants or []])
+        write_script(
+            script,
+            headers,
+            body,
+            [compact_json(v) for v in variants or []],
+            url_path=scenario.path,
+            expect=scenario.expect,
+        )
         counting = login is not None and scenario.group == "logins" and server.kind == "ours"
         before = login.snapshot() if counting and login else None
         if options.warmup > 0:

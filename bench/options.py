@@ -11,6 +11,9 @@ from bench.servers import HTTP_LAYERS
 DESCRIPTION = (
     "Throughput benchmark: our server against moto_server, and against bare reference rates."
 )
+VALIDITY_MARGIN_S = 30.0
+"""Seconds left, besides a scenario's warm-up and runs, for its check request and wrk's starts,
+when its replayed request is accepted for a limited time (``Scenario.valid_for``)."""
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 
@@ -91,7 +94,8 @@ def parse_args(argv: list[str] | None) -> Options:
         "--crypto-seconds",
         type=float,
         default=3.0,
-        help="length of each bare RS512 sign and RS256 verify loop (3 s; 0 skips them)",
+        help="length of each bare RS512 sign, RS256 verify and policy evaluation loop (3 s; 0"
+        " skips them)",
     )
     parser.add_argument(
         "--profile",
@@ -123,4 +127,15 @@ def parse_args(argv: list[str] | None) -> Options:
             select(args.scenarios)
         except ValueError as exc:
             parser.error(str(exc))
-    return Options(**vars(args))
+    options = Options(**vars(args))
+    if not options.scale:
+        lasting = options.warmup + options.duration * (options.repeat + options.profile)
+        for scenario in options.selected:
+            if scenario.valid_for is not None and lasting + VALIDITY_MARGIN_S > scenario.valid_for:
+                parser.error(
+                    f"{scenario.name} replays a request the server accepts for"
+                    f" {scenario.valid_for:g} s after it is signed: --warmup + --duration x"
+                    f" (--repeat{' + 1 for --profile' if options.profile else ''}) must stay"
+                    f" under {scenario.valid_for - VALIDITY_MARGIN_S:g} s, not {lasting:g}"
+                )
+    return options

@@ -9,6 +9,9 @@ server, measured once the servers have stopped, and only those the selected scen
   token issuer makes them.
 - ``verify``: RS256 verifications with :data:`VERIFY_LIBRARY`, called as our OIDC login verifier
   calls it; bare ``cryptography``'s rate is kept next to it for information.
+- ``decide``: the policy engine's ``evaluate`` on the decision scenario's 3 policies (parsed
+  once, as the server's role directory parses them) and the very request the decision endpoint
+  decided at set-up: its action, resource and request context, as its answer reported them.
 """
 
 from __future__ import annotations
@@ -31,9 +34,11 @@ from joserfc import jws
 from joserfc.jwk import RSAKey
 
 from bench.calls import compact_json
+from bench.decisions import DecisionCase, bare_policies
 from bench.login import BenchLogin
 from bench.options import Options
 from bench.scenarios import Scenario
+from cognitoidentity.server.policy import Request, evaluate
 from cognitoidentity.server.store import open_store
 from tests.support.idp import b64url
 from tests.support.postgres import schema_in
@@ -43,6 +48,7 @@ BARE_REFERENCES = {
     "insert": "bare insert (1/txn)",
     "sign": "bare RS512 sign",
     "verify": "bare RS256 verify",
+    "decide": "bare policy evaluation",
 }
 """The references a scenario's ``vs_bare`` can name, as the report labels them."""
 VERIFY_LIBRARY = "joserfc"
@@ -59,11 +65,15 @@ class BareResult:
     """One single-threaded loop of this process, run when the servers have stopped."""
 
     reference: str
-    """``insert``, ``sign``, ``verify`` (what scenarios compare with) or ``verify-cryptography``."""
+    """``insert``, ``sign``, ``verify``, ``decide`` (what scenarios compare with) or
+    ``verify-cryptography``."""
     label: str
     count: int
     duration_s: float
     rate: float
+    cpu_s: float | None = None
+    """CPU time this process spent in the loop (all its threads: the others are idle then);
+    ``count / cpu_s`` is the rate per core busy, which other load on the machine affects less."""
 
 
 def needed(scenarios: list[Scenario]) -> list[str]:
@@ -75,13 +85,15 @@ def needed(scenarios: list[Scenario]) -> list[str]:
 def _timed(reference: str, label: str, seconds: float, step: Callable[[], object]) -> BareResult:
     """``step()`` over and over for ``seconds``."""
     count = 0
+    cpu = time.process_time()
     started = time.perf_counter()
     deadline = started + seconds
     while count < MAX_BARE_LOOPS and time.perf_counter() < deadline:
         step()
         count += 1
     elapsed = time.perf_counter() - started
-    return BareResult(reference, label, count, elapsed, count / elapsed)
+    cpu = time.process_time() - cpu
+    return BareResult(reference, label, count, elapsed, count / elapsed, cpu)
 
 
 # -- store inserts -------------------------------------------------------------------------------
@@ -215,13 +227,41 @@ def bare_verify_cryptography(seconds: float, login: BenchLogin) -> BareResult:
     )
 
 
+# -- policy evaluation ---------------------------------------------------------------------------
+def bare_decide(seconds: float, case: DecisionCase) -> BareResult:
+    """Decisions of the policy engine alone (``evaluate``, one ``Request`` built per call, as the
+    endpoint builds it) on the decision scenario's policies and request (see the module's
+    docstring); the first must agree with what the endpoint answered."""
+    policies = bare_policies()
+    action, resource, context = case.action, case.resource, case.context
+    first = evaluate(Request(action, resource, context), policies)
+    sids = tuple(m.statement.sid for m in first.matched)
+    if (first.outcome, sids) != (case.outcome, case.matched_sids):
+        raise RuntimeError(
+            f"the bare engine decided {first.outcome} by {sids}, the endpoint {case.outcome} by"
+            f" {case.matched_sids}"
+        )
+    return _timed(
+        "decide",
+        f"{sum(len(p.statements) for p in policies)} statements",
+        seconds,
+        lambda: evaluate(Request(action, resource, context), policies),
+    )
+
+
 # -- the references a run needs ------------------------------------------------------------------
 def run_references(
-    options: Options, work: Path, login: BenchLogin | None, failed: list[str]
+    options: Options,
+    work: Path,
+    login: BenchLogin | None,
+    failed: list[str],
+    decision: DecisionCase | None = None,
 ) -> tuple[dict[str, BareResult], list[BareResult]]:
     """The reference loops the selected scenarios need (fastest of --repeat each), and, next to
     the RS256 verification rate of :data:`VERIFY_LIBRARY`, bare ``cryptography``'s for
-    information. A loop that fails is added to ``failed``; the others go on."""
+    information. ``decision``: what our server's decision endpoint decided at set-up (None: it
+    could not; the ``decide`` loop is then skipped). A loop that fails is added to ``failed``;
+    the others go on."""
     bares: dict[str, BareResult] = {}
     extra: list[BareResult] = []
     crypto = options.crypto_seconds
@@ -262,6 +302,13 @@ def run_references(
                         "verifications/s",
                         partial(bare_verify_cryptography, crypto, login),
                     )
+                )
+            elif name == "decide" and crypto > 0 and decision is not None:
+                bares[name] = fastest(
+                    f"bare policy evaluation (the engine's evaluate, {len(bare_policies())}"
+                    f" policies), {crypto:g} s",
+                    "decisions/s",
+                    partial(bare_decide, crypto, decision),
                 )
         except Exception as exc:
             failed.append(f"bare {name}: {exc}")

@@ -8,6 +8,7 @@ import json
 import os
 import platform
 import subprocess
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import asdict
 from datetime import datetime
@@ -104,6 +105,7 @@ def ratio_rows(
                 "%",
             )
         )
+    out += _issue13_ratios(rows, bares, scenarios, rate)
     for row in rows:
         if row.provider_requests is None:
             continue
@@ -117,6 +119,63 @@ def ratio_rows(
                 "verdict": "PASS" if fetched <= MAX_JWKS_FETCHES_DURING_LOAD else "MISS",
             }
         )
+    return out
+
+
+def _per_core(rows: list[Measured], scenario: str) -> float | None:
+    """Our req/s per server core busy: requests per second of the server's CPU, which the other
+    load on the machine affects far less than req/s."""
+    row = next((r for r in rows if r.scenario == scenario and r.server == "ours"), None)
+    if row is None or row.result is None or row.cpu is None or row.cpu.server <= 0:
+        return None
+    return row.result.rps / row.cpu.server
+
+
+def _bare_per_core(bare: BareResult | None) -> float | None:
+    """A bare loop's rate per core busy (its count over its CPU time), else per second."""
+    if bare is None:
+        return None
+    return bare.count / bare.cpu_s if bare.cpu_s else bare.rate
+
+
+def _issue13_ratios(
+    rows: list[Measured],
+    bares: dict[str, BareResult],
+    scenarios: list[Scenario],
+    rate: Callable[[str, str], tuple[float | None, str | None]],
+) -> list[dict[str, Any]]:
+    """Each scenario's ratio to the one it is compared with (``vs_scenario``: ours req/s of the
+    same run), then, for information, the same ratios and the decisions' ratio to the bare
+    evaluation per server core busy (req/s / srv cpu) rather than per second."""
+    out: list[dict[str, Any]] = []
+    for scenario in scenarios:
+        if scenario.vs_scenario is None:
+            continue
+        peer, target = scenario.vs_scenario
+        ours_rate, ours_problem = rate(scenario.name, "ours")
+        peer_rate, peer_problem = rate(peer, "ours")
+        out.append(
+            ratio(
+                f"{scenario.name} / {peer} (ours req/s)",
+                ours_rate,
+                peer_rate,
+                target,
+                ours_problem or (f"{peer}: {peer_problem}" if peer_problem else None),
+                "%",
+            )
+        )
+    for scenario in scenarios:
+        if scenario.vs_scenario is not None:
+            peer = scenario.vs_scenario[0]
+            name = f"{scenario.name} / {peer} per server core"
+            out.append(
+                ratio(name, _per_core(rows, scenario.name), _per_core(rows, peer), None, None, "%")
+            )
+        elif scenario.vs_bare is not None and scenario.vs_bare[0] == "decide":
+            bare = bares.get("decide")
+            name = f"{scenario.name} ours per server core / bare policy evaluation per core"
+            per_core = _per_core(rows, scenario.name)
+            out.append(ratio(name, per_core, _bare_per_core(bare), None, None, "%"))
     return out
 
 
@@ -195,6 +254,7 @@ def print_report(
                 f"OIDC provider, {row.scenario} load: {p['discovery']} discovery and {p['jwks']}"
                 f" JWKS requests ({p['before']} before it, set-up included)"
             )
+    _print_issue13(rows, bares, options.selected)
     if busiest > OTHER_LOAD_WARNING:
         print(
             f"WARNING: other processes kept up to {busiest:.2f} cores busy during a run: the"
@@ -210,6 +270,29 @@ def print_report(
             f"{q['name']:<{name_width}}  {fmt_ratio(q['value'], q['unit']):>8}  {target_text}"
             f"  {q['verdict']}"
         )
+
+
+def _print_issue13(
+    rows: list[Measured], bares: dict[str, BareResult], scenarios: list[Scenario]
+) -> None:
+    """Server CPU per request of issue 13's scenarios and of those they are compared with, and
+    the bare evaluation's CPU per decision (bench/README.md, "Decisions and trust")."""
+    names: list[str] = []
+    for scenario in scenarios:
+        if scenario.vs_scenario is not None:
+            names += [scenario.vs_scenario[0], scenario.name]
+        elif scenario.vs_bare is not None and scenario.vs_bare[0] == "decide":
+            names.append(scenario.name)
+    if not names:
+        return
+    print("server CPU per request (µs: srv cpu / req/s), issue 13's scenarios and their peers:")
+    for name in dict.fromkeys(names):
+        per_core = _per_core(rows, name)
+        if per_core:
+            print(f"  {name:<40} {1e6 / per_core:>8.1f} µs")
+    bare_rate = _bare_per_core(bares.get("decide"))
+    if bare_rate:
+        print(f"  {'bare policy evaluation (one thread)':<40} {1e6 / bare_rate:>8.1f} µs")
 
 
 def git_commit() -> str | None:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from bench.decisions import ALLOWED, DECISION_VALIDITY_S, decide_body
 from bench.fixture import DEVELOPER_PROVIDER, DEVELOPER_USER, Fixture
 
 
@@ -30,10 +31,28 @@ class Scenario:
     is still the set-up check's); unsigned scenarios only."""
     needs: Callable[[Fixture], str | None] | None = None
     """Why the scenario cannot run with this fixture (None: it can)."""
+    path: str = "/"
+    """Where the request goes: ``/`` for the AWS services (JSON 1.1, ``X-Amz-Target``), or one
+    of this server's own endpoints (plain JSON, ``POST <path>``)."""
+    expect: str | None = None
+    """What every 2xx answer of the load must contain; one that does not counts as an error
+    (None: any 2xx answer will do)."""
+    valid_for: float | None = None
+    """Seconds the replayed request is accepted for after it is built (None: as long as any run
+    lasts); ``bench/run`` refuses options whose warm-up and runs would outlast it."""
+    vs_scenario: tuple[str, float | None] | None = None
+    """(scenario, target): ours req/s / that scenario's ours req/s of the same run must reach the
+    target (None: for information). Selecting this scenario selects that one too."""
+    uses_login: bool = False
+    """Whether it needs the bench's OpenID provider and login (as the ``logins`` group does)."""
 
     @property
     def operation(self) -> str:
         return self.action or self.name
+
+    @property
+    def needs_login(self) -> bool:
+        return self.group == "logins" or self.uses_login
 
 
 def _logins(f: Fixture) -> dict[str, str]:
@@ -66,6 +85,20 @@ SCENARIOS: list[Scenario] = [
         group="tokens",
         signed=False,
         body=lambda f: {"IdentityId": f.identity_id},
+    ),
+    # The same for a guest of a pool whose role exists in our IAM: its trust policy (the standard
+    # Cognito one: aud and amr conditions) is checked at every call. Issue 13's target: at least
+    # 85 % of GetCredentialsForIdentity's rate (no trust policy: the pool's roles are not in our
+    # IAM, lenient mode).
+    Scenario(
+        "GetCredentialsForIdentity+trust",
+        action="GetCredentialsForIdentity",
+        group="trust",
+        signed=False,
+        body=lambda f: {"IdentityId": f.trust_identity_id},
+        vs_moto_target=None,
+        vs_scenario=("GetCredentialsForIdentity", 0.85),
+        needs=lambda f: f.trust_problem,
     ),
     # Signed; the developer user is registered at set-up, so this finds its identity and signs a
     # token. moto answers a random string: for information.
@@ -102,6 +135,40 @@ SCENARIOS: list[Scenario] = [
         vs_bare=("verify", 0.35),
         needs=lambda f: f.logins_problem,
     ),
+    # The same login in the decisions pool: its claims mapped to 3 principal tags, its role in
+    # our IAM, whose trust policy is checked for sts:AssumeRoleWithWebIdentity and
+    # sts:TagSession at every call. For information, next to GetCredentialsForIdentity+oidc.
+    Scenario(
+        "GetCredentialsForIdentity+oidc+trust",
+        action="GetCredentialsForIdentity",
+        group="trust",
+        signed=False,
+        body=lambda f: {
+            "IdentityId": f.decisions_identity_id,
+            "Logins": {f.login_key: f.tagged_id_token},
+        },
+        vs_moto_target=None,
+        vs_scenario=("GetCredentialsForIdentity+oidc", None),
+        needs=lambda f: f.logins_problem or f.decisions_problem,
+        uses_login=True,
+    ),
+    # Signed with the account's key: the decision endpoint, asked about a GET a session with
+    # principal tags signed for a self-hosted service (SigV4 verified, session opened, its role's
+    # 3 policies of 10 statements evaluated). Issue 13's target: at least 50 % of the bare
+    # engine's rate on the same policies and context. Every answer must be an Allow.
+    Scenario(
+        "Decide",
+        group="decisions",
+        signed=True,
+        body=decide_body,
+        path="/_cognitoidentity/v1/decisions",
+        expect=ALLOWED,
+        valid_for=DECISION_VALIDITY_S,
+        vs_moto_target=None,
+        vs_bare=("decide", 0.50),
+        needs=lambda f: f.logins_problem or f.decisions_problem,
+        uses_login=True,
+    ),
 ]
 
 
@@ -133,8 +200,9 @@ def scenario_groups() -> dict[str, list[str]]:
 
 
 def select(names: str) -> list[Scenario]:
-    """The scenarios ``names`` (comma-separated scenario and group names) designate, in
-    :data:`SCENARIOS` order; ValueError names an unknown one and lists the known ones."""
+    """The scenarios ``names`` (comma-separated scenario and group names) designate, with those
+    they are compared with (``vs_scenario``), in :data:`SCENARIOS` order; ValueError names an
+    unknown one and lists the known ones."""
     groups = scenario_groups()
     wanted: set[str] = set()
     for item in (s.strip() for s in names.split(",")):
@@ -152,4 +220,5 @@ def select(names: str) -> list[Scenario]:
                 + ", ".join(groups)
                 + ")"
             )
+    wanted.update(s.vs_scenario[0] for s in SCENARIOS if s.name in wanted and s.vs_scenario)
     return [s for s in SCENARIOS if s.name in wanted]

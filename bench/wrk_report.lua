@@ -2,8 +2,10 @@
 -- wrk.method, wrk.path, wrk.headers and wrk.body, followed by this file.
 --
 -- wrk itself counts only statuses >= 400 as errors; response() counts every answer outside 2xx and
--- keeps the first such body as a sample. done() runs in wrk's main Lua state, after the run: it
--- collects the per-thread counters (thread:get) and prints exactly one line,
+-- keeps the first such body as a sample. When the script sets `expect` (a string), a 2xx answer
+-- whose body does not contain it is counted as `unexpected` (an error too), its body sampled.
+-- done() runs in wrk's main Lua state, after the run: it collects the per-thread counters
+-- (thread:get) and prints exactly one line,
 --   WRK_JSON {...}
 -- which bench/load.py parses. Durations and latencies are in microseconds.
 
@@ -14,6 +16,7 @@ function setup(thread)
 end
 
 non2xx = 0
+unexpected = 0
 statuses = {}
 sample = nil
 
@@ -24,6 +27,11 @@ function response(status, headers, body)
       statuses[key] = (statuses[key] or 0) + 1
       if sample == nil then
          sample = key .. " " .. string.sub(body or "", 1, 300)
+      end
+   elseif expect ~= nil and not string.find(body or "", expect, 1, true) then
+      unexpected = unexpected + 1
+      if sample == nil then
+         sample = tostring(status) .. " (unexpected) " .. string.sub(body or "", 1, 300)
       end
    end
 end
@@ -44,10 +52,12 @@ end
 
 function done(summary, latency, requests)
    local total_non2xx = 0
+   local total_unexpected = 0
    local merged = {}
    local first_sample = nil
    for _, thread in ipairs(threads) do
       total_non2xx = total_non2xx + (thread:get("non2xx") or 0)
+      total_unexpected = total_unexpected + (thread:get("unexpected") or 0)
       for status, count in pairs(thread:get("statuses") or {}) do
          merged[status] = (merged[status] or 0) + count
       end
@@ -71,7 +81,7 @@ function done(summary, latency, requests)
          .. ',"max":' .. num(latency.max) .. '}',
       '"errors":{"connect":' .. e.connect .. ',"read":' .. e.read .. ',"write":' .. e.write
          .. ',"timeout":' .. e.timeout .. ',"status_ge_400":' .. e.status
-         .. ',"non_2xx":' .. total_non2xx .. '}',
+         .. ',"non_2xx":' .. total_non2xx .. ',"unexpected":' .. total_unexpected .. '}',
       '"statuses":{' .. table.concat(status_parts, ",") .. '}',
       '"sample":' .. (first_sample and json_string(first_sample) or "null"),
    }

@@ -1,0 +1,587 @@
+"""The server's cost per request without sockets, load generator or kernel: an in-process driver.
+
+``bench/run`` measures throughput over loopback with wrk, which on a shared 2-core machine mostly
+measures the other load. This driver measures what the server itself spends on one request: the
+tree's own application and HTTP/1.1 connection class, configured as ``cognitoidentity serve``
+configures them (``bootstrap.start``/``mount`` in an ``Application``, ``http1.protocol_class``, a
+``uvicorn.Config`` with the same options), fed by a fake transport. The set-up (pools, roles, an
+identity, an IAM OIDC provider for an OpenID provider served from a thread on loopback, a login)
+goes through the same connections as raw signed HTTP requests; then each scenario's one request
+is replayed ``--requests`` times and the cost per request printed:
+
+- CPU time (``time.process_time``: every thread of the process, the store's writer included),
+  the best of ``--repeat`` runs; or
+- with ``--instructions``, instructions counted by ``valgrind --tool=callgrind`` (insensitive to
+  whatever else the machine runs): the driver runs itself under callgrind, which zeroes its counts
+  when the driver calls ``getppid()`` just before a scenario's replay and dumps them when it
+  calls ``getpgrp()`` just after (``--zero-before``/``--dump-before``); one replay per scenario.
+
+It needs only the ``cognitoidentity`` package it imports, so ``PYTHONPATH`` can point it at another
+checkout's ``src/`` to compare (``PYTHONPATH=/tmp/base/src .venv/bin/python -m bench.inprocess``,
+or ``.venv/bin/python bench/inprocess.py``, from the repository root)::
+
+    .venv/bin/python bench/inprocess.py                        # CPU µs per request, best of 3
+    .venv/bin/python bench/inprocess.py --instructions         # instructions per request
+    .venv/bin/python bench/inprocess.py --scenarios GetId --requests 5000 --connections 8
+
+``--connections C`` sends C requests (one per connection) in each event-loop turn, as a loaded
+server receives them; 1 (the default) is one client calling in turn, where everything done once
+per turn (the store's change check) counts for every request. The requests are those of
+``bench/run``'s scenarios of the same names (``bench/scenarios.py``); a call that does not answer
+200 stops the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import logging
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from joserfc import jws
+from joserfc.jwk import RSAKey
+
+REGION = "us-east-1"
+ACCOUNT = "000000000000"
+HOST = "127.0.0.1:8000"
+"""The Host header of every request (signed by SigV4); no socket is ever opened on it."""
+JSON_TYPE = "application/x-amz-json-1.1"
+FORM_TYPE = "application/x-www-form-urlencoded; charset=utf-8"
+DEVELOPER_PROVIDER = "login.bench.example"
+OIDC_CLIENT_ID = "bench-client"
+ROLES = {
+    "authenticated": f"arn:aws:iam::{ACCOUNT}:role/BenchAuthenticated",
+    "unauthenticated": f"arn:aws:iam::{ACCOUNT}:role/BenchUnauthenticated",
+}
+SCENARIOS = (
+    "GetCredentialsForIdentity",
+    "DescribeIdentityPool",
+    "GetId+oidc",
+    "GetCredentialsForIdentity+oidc",
+    "GetId",
+)
+ZERO_MARK = os.getppid
+"""Called just before a measured replay: callgrind zeroes its counts there (``getppid``)."""
+DUMP_MARK = os.getpgrp
+"""Called just after: callgrind dumps the counts since the zero (``getpgrp``)."""
+
+
+# --- the fake transport ---------------------------------------------------------------------
+
+
+class FakeTransport(asyncio.Transport):
+    """What a connection writes to, collected; :meth:`answer` waits for the next whole answer
+    (``content-length`` framed, as every answer of this server is)."""
+
+    def __init__(self, port: int) -> None:
+        super().__init__()
+        self._buffer = bytearray()
+        self._waiter: asyncio.Future[bytes] | None = None
+        self._closed = False
+        self._extra = {"sockname": ("127.0.0.1", 8000), "peername": ("127.0.0.1", port)}
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return self._extra.get(name, default)
+
+    def is_closing(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        self._closed = True
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self._buffer += data
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            answer = self._take()
+            if answer is not None:
+                self._waiter = None
+                waiter.set_result(answer)
+
+    def answer(self, loop: asyncio.AbstractEventLoop) -> asyncio.Future[bytes]:
+        waiter: asyncio.Future[bytes] = loop.create_future()
+        answer = self._take()
+        if answer is not None:
+            waiter.set_result(answer)
+        else:
+            self._waiter = waiter
+        return waiter
+
+    def _take(self) -> bytes | None:
+        buffer = self._buffer
+        end = buffer.find(b"\r\n\r\n")
+        if end < 0:
+            return None
+        found = re.search(rb"\r\ncontent-length: *(\d+)", bytes(buffer[:end]), re.IGNORECASE)
+        size = end + 4 + (int(found.group(1)) if found else 0)
+        if len(buffer) < size:
+            return None
+        answer = bytes(buffer[:size])
+        del buffer[:size]
+        return answer
+
+
+def status_of(answer: bytes) -> int:
+    return int(answer.split(b" ", 2)[1])
+
+
+def body_of(answer: bytes) -> bytes:
+    return answer.partition(b"\r\n\r\n")[2]
+
+
+# --- requests -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    access_key_id: str
+    secret_access_key: str
+
+
+def raw_request(headers: dict[str, str], body: bytes) -> bytes:
+    """The bytes of a POST, as wrk sends a replayed request: Host, the headers, Content-Length."""
+    lines = [b"POST / HTTP/1.1", b"Host: " + HOST.encode()]
+    lines += [f"{k}: {v}".encode() for k, v in headers.items() if k.lower() != "host"]
+    lines.append(b"Content-Length: %d" % len(body))
+    return b"\r\n".join(lines) + b"\r\n\r\n" + body
+
+
+def signed(headers: dict[str, str], body: bytes, keys: Keys, service: str) -> dict[str, str]:
+    request = AWSRequest(
+        method="POST", url=f"http://{HOST}/", data=body, headers={"Host": HOST, **headers}
+    )
+    credentials = Credentials(keys.access_key_id, keys.secret_access_key)
+    SigV4Auth(credentials, service, REGION).add_auth(request)
+    return {k: v for k, v in request.headers.items() if k.lower() != "content-length"}
+
+
+def json_call(operation: str, params: dict[str, Any], keys: Keys | None = None) -> bytes:
+    """A Cognito Identity JSON 1.1 call, signed with ``keys`` when given."""
+    body = json.dumps(params, separators=(",", ":")).encode()
+    headers = {"Content-Type": JSON_TYPE, "X-Amz-Target": f"AWSCognitoIdentityService.{operation}"}
+    if keys is not None:
+        headers = signed(headers, body, keys, "cognito-identity")
+    return raw_request(headers, body)
+
+
+def iam_call(action: str, params: dict[str, str], keys: Keys) -> bytes:
+    body = urlencode({"Action": action, "Version": "2010-05-08", **params}).encode()
+    return raw_request(signed({"Content-Type": FORM_TYPE}, body, keys, "iam"), body)
+
+
+# --- the OpenID provider --------------------------------------------------------------------
+
+
+class OidcProvider:
+    """Discovery and a JWKS (one RSA-2048 key) on a free loopback port, served from a thread."""
+
+    def __init__(self) -> None:
+        self.key = RSAKey.generate_key(2048, private=True)
+        self.kid = secrets.token_hex(8)
+        provider = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if self.path.endswith("/openid-configuration"):
+                    document: dict[str, Any] = {
+                        "issuer": provider.url,
+                        "jwks_uri": provider.url + "/jwks",
+                        "id_token_signing_alg_values_supported": ["RS256"],
+                    }
+                else:
+                    jwk = provider.key.as_dict(private=False)
+                    jwk.update(kid=provider.kid, use="sig", alg="RS256")
+                    document = {"keys": [jwk]}
+                data = json.dumps(document).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def mint(self) -> str:
+        now = int(time.time())
+        claims = {
+            "iss": self.url,
+            "sub": "bench-oidc-user",
+            "aud": OIDC_CLIENT_ID,
+            "iat": now,
+            "exp": now + 24 * 3600,
+            "email": "bench@example.com",
+            "email_verified": True,
+        }
+        header = {"alg": "RS256", "kid": self.kid, "typ": "JWT"}
+        return jws.serialize_compact(
+            header, json.dumps(claims).encode(), self.key, algorithms=["RS256"]
+        )
+
+    def __enter__(self) -> OidcProvider:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+# --- the server -----------------------------------------------------------------------------
+
+
+class InProcessServer:
+    """The application and connection class as ``cognitoidentity serve`` builds them, on this
+    event loop; :meth:`connect` opens a connection on a :class:`FakeTransport`."""
+
+    def __init__(self, data_dir: Path, keys: Keys) -> None:
+        os.environ.update(
+            COGNITOIDENTITY_DATA_DIR=str(data_dir),
+            COGNITOIDENTITY_DATABASE_URL=str(data_dir / "cognitoidentity.db"),
+            COGNITOIDENTITY_MASTER_KEY=base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+            COGNITOIDENTITY_ROOT_ACCESS_KEY_ID=keys.access_key_id,
+            COGNITOIDENTITY_ROOT_SECRET_ACCESS_KEY=keys.secret_access_key,
+            COGNITOIDENTITY_ROOT_ACCOUNT_ID=ACCOUNT,
+            COGNITOIDENTITY_LOG_LEVEL="warning",
+        )
+        self._lifespan: asyncio.Task[None] | None = None
+        self._to_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._from_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._ports = iter(range(40000, 60000))
+        self.config: Any = None
+        self.state: Any = None
+
+    async def start(self) -> None:
+        # Imported here: PYTHONPATH chooses the checkout measured.
+        import uvicorn
+        from uvicorn.server import ServerState
+
+        from cognitoidentity.server import bootstrap
+        from cognitoidentity.server.app import Application
+        from cognitoidentity.server.http1 import protocol_class
+        from cognitoidentity.server.settings import settings_from_env
+
+        settings = settings_from_env()
+        try:
+            from cognitoidentity.server.logs import configure  # type: ignore[attr-defined,unused-ignore]
+
+            configure(settings.log_level, getattr(settings, "log_format", "text"))
+        except ImportError:  # older trees: cli.serve's basicConfig
+            logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr)
+
+        async def mount() -> Any:
+            return bootstrap.mount(await bootstrap.start(settings))
+
+        async def unmount(mounted: Any) -> None:
+            await bootstrap.stop(mounted.runtime)
+
+        app = Application(mount, unmount)
+        self.config = uvicorn.Config(
+            app,
+            http=protocol_class(settings.max_body_bytes),
+            lifespan="on",
+            access_log=False,
+            log_level=settings.log_level,
+            log_config=None,
+            server_header=False,
+            proxy_headers=False,
+            # Set-up (RSA keys under valgrind) may outlast uvicorn's 5 s between two requests.
+            timeout_keep_alive=3600,
+        )
+        self.config.load()
+        self.state = ServerState()
+        self.state.default_headers = [
+            (b"date", formatdate(usegmt=True).encode()),
+            *self.config.encoded_headers,
+        ]
+        scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}}
+        self._lifespan = asyncio.get_running_loop().create_task(
+            app(scope, self._to_app.get, self._from_app.put)
+        )
+        await self._to_app.put({"type": "lifespan.startup"})
+        message = await self._from_app.get()
+        if message["type"] != "lifespan.startup.complete":
+            raise RuntimeError(f"start-up failed: {message}")
+
+    async def stop(self) -> None:
+        await self._to_app.put({"type": "lifespan.shutdown"})
+        await self._from_app.get()
+        if self._lifespan is not None:
+            await self._lifespan
+
+    def connect(self) -> tuple[Any, FakeTransport]:
+        loop = asyncio.get_running_loop()
+        connection = self.config.http_protocol_class(
+            config=self.config, server_state=self.state, app_state={}, _loop=loop
+        )
+        transport = FakeTransport(next(self._ports))
+        connection.connection_made(transport)
+        return connection, transport
+
+    async def call(self, request: bytes) -> bytes:
+        """One request on a connection of its own; its answer, which must be 200."""
+        loop = asyncio.get_running_loop()
+        connection, transport = self.connect()
+        waiter = transport.answer(loop)
+        connection.data_received(request)
+        answer = await waiter
+        connection.connection_lost(None)
+        if status_of(answer) != 200:
+            raise RuntimeError(f"set-up call failed: {answer[:2000]!r}")
+        return answer
+
+
+# --- set-up and scenarios -------------------------------------------------------------------
+
+
+async def set_up(server: InProcessServer, keys: Keys, provider: OidcProvider) -> dict[str, bytes]:
+    """The pools, identities and login of ``bench/run``'s fixture; each scenario's request."""
+
+    async def json_answer(request: bytes) -> dict[str, Any]:
+        answer: dict[str, Any] = json.loads(body_of(await server.call(request)))
+        return answer
+
+    pool = await json_answer(
+        json_call(
+            "CreateIdentityPool",
+            {
+                "IdentityPoolName": "bench",
+                "AllowUnauthenticatedIdentities": True,
+                "DeveloperProviderName": DEVELOPER_PROVIDER,
+            },
+            keys,
+        )
+    )
+    pool_id = pool["IdentityPoolId"]
+    await server.call(
+        json_call("SetIdentityPoolRoles", {"IdentityPoolId": pool_id, "Roles": ROLES}, keys)
+    )
+    identity_id = (await json_answer(json_call("GetId", {"IdentityPoolId": pool_id})))["IdentityId"]
+    created = body_of(
+        await server.call(
+            iam_call(
+                "CreateOpenIDConnectProvider",
+                {"Url": provider.url, "ClientIDList.member.1": OIDC_CLIENT_ID},
+                keys,
+            )
+        )
+    )
+    found = re.search(rb"<OpenIDConnectProviderArn>([^<]+)<", created)
+    if found is None:
+        raise RuntimeError(f"no provider ARN in {created!r}")
+    oidc_pool = await json_answer(
+        json_call(
+            "CreateIdentityPool",
+            {
+                "IdentityPoolName": "bench_oidc",
+                "AllowUnauthenticatedIdentities": False,
+                "OpenIdConnectProviderARNs": [found.group(1).decode()],
+            },
+            keys,
+        )
+    )
+    oidc_pool_id = oidc_pool["IdentityPoolId"]
+    await server.call(
+        json_call("SetIdentityPoolRoles", {"IdentityPoolId": oidc_pool_id, "Roles": ROLES}, keys)
+    )
+    logins = {provider.url.removeprefix("http://"): provider.mint()}
+    login_identity_id = (
+        await json_answer(json_call("GetId", {"IdentityPoolId": oidc_pool_id, "Logins": logins}))
+    )["IdentityId"]
+    # The first signing key is made in the background at start: wait for it here (a token needs
+    # it), so that its RSA generation is not measured with a scenario.
+    await server.call(json_call("GetOpenIdToken", {"IdentityId": identity_id}))
+    return {
+        "GetCredentialsForIdentity": json_call(
+            "GetCredentialsForIdentity", {"IdentityId": identity_id}
+        ),
+        "DescribeIdentityPool": json_call(
+            "DescribeIdentityPool", {"IdentityPoolId": pool_id}, keys
+        ),
+        "GetId+oidc": json_call("GetId", {"IdentityPoolId": oidc_pool_id, "Logins": logins}),
+        "GetCredentialsForIdentity+oidc": json_call(
+            "GetCredentialsForIdentity", {"IdentityId": login_identity_id, "Logins": logins}
+        ),
+        "GetId": json_call("GetId", {"IdentityPoolId": pool_id}),
+    }
+
+
+async def replay(server: InProcessServer, request: bytes, rounds: int, connections: int) -> None:
+    """``rounds`` turns of ``connections`` requests, one per connection, each turn's answers
+    awaited before the next."""
+    loop = asyncio.get_running_loop()
+    opened = [server.connect() for _ in range(connections)]
+    try:
+        for _ in range(rounds):
+            waiters = []
+            for connection, transport in opened:
+                waiters.append(transport.answer(loop))
+                connection.data_received(request)
+            for waiter in waiters:
+                answer = await waiter
+                if answer[9:12] != b"200":
+                    raise RuntimeError(f"the scenario's call failed: {answer[:2000]!r}")
+    finally:
+        for connection, _ in opened:
+            connection.connection_lost(None)
+
+
+@contextmanager
+def gc_collected() -> Iterator[None]:
+    import gc
+
+    gc.collect()
+    yield
+
+
+async def measure(args: argparse.Namespace, scenarios: list[str]) -> dict[str, float]:
+    """CPU µs per request by scenario (best of ``--repeat``), or, with ``--markers``, nothing:
+    callgrind counts between the marks."""
+    keys = Keys("AKIA" + secrets.token_hex(8).upper(), secrets.token_urlsafe(30))
+    results: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="inprocess-") as work, OidcProvider() as provider:
+        server = InProcessServer(Path(work), keys)
+        await server.start()
+        try:
+            requests = await set_up(server, keys, provider)
+            rounds = max(1, args.requests // args.connections)
+            # One replay, not counted, before the measured ones: under callgrind the first window
+            # between the marks counted ~18 million instructions more than the next ones of the
+            # same scenario (whichever scenario came first, with or without a replay before it
+            # outside the marks), while the Python calls, reads and collections were the same.
+            # So the first window is a scenario's replay between the marks, and is dropped.
+            if args.markers:
+                ZERO_MARK()
+            await replay(server, requests[scenarios[0]], rounds, args.connections)
+            if args.markers:
+                DUMP_MARK()
+            for name in scenarios:
+                request = requests[name]
+                await replay(
+                    server, request, max(1, args.warmup // args.connections), args.connections
+                )
+                best = float("inf")
+                for _ in range(1 if args.markers else args.repeat):
+                    with gc_collected():
+                        if args.markers:
+                            ZERO_MARK()
+                        started = time.process_time()
+                        await replay(server, request, rounds, args.connections)
+                        elapsed = time.process_time() - started
+                        if args.markers:
+                            DUMP_MARK()
+                    best = min(best, elapsed)
+                results[name] = best * 1e6 / (rounds * args.connections)
+        finally:
+            await server.stop()
+    return results
+
+
+# --- callgrind ------------------------------------------------------------------------------
+
+
+def under_callgrind(argv: list[str], scenarios: list[str], requests: int) -> dict[str, float]:
+    """Run this driver under callgrind with ``--markers``: instructions per request by scenario."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        raise SystemExit("--instructions needs valgrind (`sudo apt-get install valgrind`)")
+    with tempfile.TemporaryDirectory(prefix="callgrind-") as out:
+        command = [
+            valgrind,
+            "--tool=callgrind",
+            f"--zero-before={ZERO_MARK.__name__}",
+            f"--dump-before={DUMP_MARK.__name__}",
+            f"--callgrind-out-file={out}/cg.out",
+            sys.executable,
+            str(Path(__file__).resolve()),
+            *[a for a in argv if a != "--instructions"],
+            "--markers",
+        ]
+        subprocess.run(command, check=True, stderr=subprocess.DEVNULL)
+        parts: dict[int, int] = {}
+        for path in Path(out).glob("cg.out*"):
+            text = path.read_text(errors="replace")
+            part = re.search(r"^part: (\d+)", text, re.MULTILINE)
+            totals = re.search(r"^totals: (\d+)", text, re.MULTILINE)
+            if part and totals:
+                parts[int(part.group(1))] = int(totals.group(1))
+    # The dumps in order: the dropped first window, one per scenario's replay, then the rest of
+    # the run (last).
+    counted = [parts[k] for k in sorted(parts)][1 : len(scenarios) + 1]
+    if len(parts) != len(scenarios) + 2:
+        print(
+            f"warning: {len(parts)} callgrind dumps for {len(scenarios)} scenarios", file=sys.stderr
+        )
+    return {name: total / requests for name, total in zip(scenarios, counted, strict=True)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated")
+    parser.add_argument("--requests", type=int, default=3000, help="per measured replay")
+    parser.add_argument("--warmup", type=int, default=300)
+    parser.add_argument("--repeat", type=int, default=3, help="replays; the fastest counts")
+    parser.add_argument("--connections", type=int, default=1, help="requests per loop turn")
+    parser.add_argument("--instructions", action="store_true", help="count with callgrind")
+    parser.add_argument("--markers", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+    unknown = [s for s in scenarios if s not in SCENARIOS]
+    if unknown:
+        parser.error(f"unknown scenario {unknown[0]} (one of {', '.join(SCENARIOS)})")
+    requests = max(1, args.requests // args.connections) * args.connections
+    if args.instructions:
+        figures = under_callgrind(argv, scenarios, requests)
+        unit = "instructions/request"
+        shown: Callable[[float], str] = lambda v: f"{v:,.0f}"  # noqa: E731
+    else:
+        figures = asyncio.run(measure(args, scenarios))
+        if args.markers:
+            return 0
+        unit = f"CPU µs/request (best of {args.repeat})"
+        shown = lambda v: f"{v:.1f}"  # noqa: E731
+    import cognitoidentity
+
+    print(
+        f"{Path(cognitoidentity.__file__).parent.parent}: {requests} requests, "
+        f"{args.connections} connection(s), {unit}"
+    )
+    for name, value in figures.items():
+        print(f"  {name:32} {shown(value):>12}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
