@@ -23,6 +23,14 @@ or ``.venv/bin/python bench/inprocess.py``, from the repository root)::
     .venv/bin/python bench/inprocess.py                        # CPU µs per request, best of 3
     .venv/bin/python bench/inprocess.py --instructions         # instructions per request
     .venv/bin/python bench/inprocess.py --scenarios GetId --requests 5000 --connections 8
+    .venv/bin/python bench/inprocess.py --instructions --connections 32 --keep-callgrind /tmp/cg
+    .venv/bin/python bench/inprocess.py --connections 32 --count-calls /tmp/calls.json
+
+``--keep-callgrind DIR`` keeps callgrind's dumps (``DIR/cg.out.N``: N = 2 is the first scenario's
+replay) for ``callgrind_annotate`` (give it every dump of a run: the function names of a dump may
+be spelled out in an earlier one). ``--count-calls FILE`` writes each scenario's Python and C
+function calls per request (``sys.setprofile``, one replay): deterministic, so two trees' files
+can be compared function by function.
 
 ``--connections C`` sends C requests (one per connection) in each event-loop turn, as a loaded
 server receives them; 1 (the default) is one client calling in turn, where everything done once
@@ -48,7 +56,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -465,9 +473,39 @@ def gc_collected() -> Iterator[None]:
     yield
 
 
-async def measure(args: argparse.Namespace, scenarios: list[str]) -> dict[str, float]:
+@contextmanager
+def calls_counted(counts: dict[str, int]) -> Iterator[None]:
+    """Python and C function calls (``sys.setprofile``'s ``call`` and ``c_call`` events) while
+    inside, every thread's, added to ``counts`` by ``file:line name``; deterministic, so two
+    trees' counts per request can be compared function by function."""
+
+    def profile(frame: Any, event: str, arg: Any) -> None:
+        if event == "call":
+            code = frame.f_code
+            key = f"{code.co_filename}:{code.co_firstlineno} {code.co_qualname}"
+        elif event == "c_call":
+            key = (
+                f"<c> {getattr(arg, '__module__', None) or ''}.{getattr(arg, '__qualname__', arg)}"
+            )
+        else:
+            return
+        counts[key] = counts.get(key, 0) + 1
+
+    threading.setprofile(profile)
+    sys.setprofile(profile)
+    try:
+        yield
+    finally:
+        sys.setprofile(None)
+        threading.setprofile(None)
+
+
+async def measure(
+    args: argparse.Namespace, scenarios: list[str], called: dict[str, dict[str, float]]
+) -> dict[str, float]:
     """CPU µs per request by scenario (best of ``--repeat``), or, with ``--markers``, nothing:
-    callgrind counts between the marks."""
+    callgrind counts between the marks. With ``--count-calls``, each scenario's calls per request
+    are added to ``called``."""
     keys = Keys("AKIA" + secrets.token_hex(8).upper(), secrets.token_urlsafe(30))
     results: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="inprocess-") as work, OidcProvider() as provider:
@@ -492,8 +530,12 @@ async def measure(args: argparse.Namespace, scenarios: list[str]) -> dict[str, f
                     server, request, max(1, args.warmup // args.connections), args.connections
                 )
                 best = float("inf")
-                for _ in range(1 if args.markers else args.repeat):
-                    with gc_collected():
+                counts: dict[str, int] = {}
+                for _ in range(1 if args.markers or args.count_calls else args.repeat):
+                    with (
+                        gc_collected(),
+                        calls_counted(counts) if args.count_calls else nullcontext(),
+                    ):
                         if args.markers:
                             ZERO_MARK()
                         started = time.process_time()
@@ -503,6 +545,9 @@ async def measure(args: argparse.Namespace, scenarios: list[str]) -> dict[str, f
                             DUMP_MARK()
                     best = min(best, elapsed)
                 results[name] = best * 1e6 / (rounds * args.connections)
+                if args.count_calls:
+                    per_request = rounds * args.connections
+                    called[name] = {k: v / per_request for k, v in counts.items()}
         finally:
             await server.stop()
     return results
@@ -511,12 +556,20 @@ async def measure(args: argparse.Namespace, scenarios: list[str]) -> dict[str, f
 # --- callgrind ------------------------------------------------------------------------------
 
 
-def under_callgrind(argv: list[str], scenarios: list[str], requests: int) -> dict[str, float]:
-    """Run this driver under callgrind with ``--markers``: instructions per request by scenario."""
+def under_callgrind(
+    argv: list[str], scenarios: list[str], requests: int, keep: str | None
+) -> dict[str, float]:
+    """Run this driver under callgrind with ``--markers``: instructions per request by scenario.
+    With ``keep``, callgrind's output files are kept in that directory (``cg.out.N``, one per
+    dump: N = 2 is the first scenario's, in ``--scenarios`` order) for ``callgrind_annotate``."""
     valgrind = shutil.which("valgrind")
     if valgrind is None:
         raise SystemExit("--instructions needs valgrind (`sudo apt-get install valgrind`)")
-    with tempfile.TemporaryDirectory(prefix="callgrind-") as out:
+    if keep is not None:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+    with (
+        nullcontext(keep) if keep is not None else tempfile.TemporaryDirectory(prefix="callgrind-")
+    ) as out:
         command = [
             valgrind,
             "--tool=callgrind",
@@ -525,7 +578,7 @@ def under_callgrind(argv: list[str], scenarios: list[str], requests: int) -> dic
             f"--callgrind-out-file={out}/cg.out",
             sys.executable,
             str(Path(__file__).resolve()),
-            *[a for a in argv if a != "--instructions"],
+            *without_options(argv, {"--instructions": 0, "--keep-callgrind": 1}),
             "--markers",
         ]
         subprocess.run(command, check=True, stderr=subprocess.DEVNULL)
@@ -546,6 +599,20 @@ def under_callgrind(argv: list[str], scenarios: list[str], requests: int) -> dic
     return {name: total / requests for name, total in zip(scenarios, counted, strict=True)}
 
 
+def without_options(argv: list[str], options: dict[str, int]) -> list[str]:
+    """``argv`` without ``options`` (name: how many values follow it; ``--name=value`` too)."""
+    kept: list[str] = []
+    skip = 0
+    for arg in argv:
+        if skip:
+            skip -= 1
+        elif arg in options:
+            skip = options[arg]
+        elif arg.split("=", 1)[0] not in options:
+            kept.append(arg)
+    return kept
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
@@ -555,6 +622,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="replays; the fastest counts")
     parser.add_argument("--connections", type=int, default=1, help="requests per loop turn")
     parser.add_argument("--instructions", action="store_true", help="count with callgrind")
+    parser.add_argument(
+        "--keep-callgrind", metavar="DIR", help="with --instructions: keep callgrind's files in DIR"
+    )
+    parser.add_argument(
+        "--count-calls",
+        metavar="FILE",
+        help="write each scenario's Python and C calls per request to FILE (JSON; one replay)",
+    )
     parser.add_argument("--markers", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
@@ -563,14 +638,18 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown scenario {unknown[0]} (one of {', '.join(SCENARIOS)})")
     requests = max(1, args.requests // args.connections) * args.connections
     if args.instructions:
-        figures = under_callgrind(argv, scenarios, requests)
+        figures = under_callgrind(argv, scenarios, requests, args.keep_callgrind)
         unit = "instructions/request"
         shown: Callable[[float], str] = lambda v: f"{v:,.0f}"  # noqa: E731
     else:
-        figures = asyncio.run(measure(args, scenarios))
+        called: dict[str, dict[str, float]] = {}
+        figures = asyncio.run(measure(args, scenarios, called))
+        if args.count_calls:
+            Path(args.count_calls).write_text(json.dumps(called, indent=1, sort_keys=True))
         if args.markers:
             return 0
-        unit = f"CPU µs/request (best of {args.repeat})"
+        repeat = 1 if args.count_calls else args.repeat
+        unit = f"CPU µs/request (best of {repeat}{', calls profiled' if args.count_calls else ''})"
         shown = lambda v: f"{v:.1f}"  # noqa: E731
     import cognitoidentity
 

@@ -92,21 +92,24 @@ class Cache(Generic[K, V]):
     def get(self, key: K, default: object = None) -> object:
         """The value kept for ``key``, else ``default``."""
         ttl = self.ttl
-        value = self._entries.get(key, _ABSENT) if ttl is None else self._unexpired(key, ttl)
+        if ttl is None:
+            value = self._entries.get(key, _ABSENT)
+        else:
+            # Inline, not a method: a lookup is on most requests' path, and a call costs more
+            # than the check.
+            stored_at = self._stored_at.get(key)
+            if stored_at is None:
+                value = _ABSENT
+            elif self._clock() - stored_at >= ttl:
+                self.discard(key)
+                value = _ABSENT
+            else:
+                value = self._entries[key]
         if value is _ABSENT:
             self._misses += 1
             return default
         self._hits += 1
         return value
-
-    def _unexpired(self, key: K, ttl: float) -> object:
-        stored_at = self._stored_at.get(key)
-        if stored_at is None:
-            return _ABSENT
-        if self._clock() - stored_at >= ttl:
-            self.discard(key)
-            return _ABSENT
-        return self._entries[key]
 
     def take_counts(self) -> tuple[int, int]:
         """Hits and misses of :meth:`get` since the last call (:mod:`.metrics` takes them)."""

@@ -62,18 +62,27 @@ class RoleDirectory:
             enabled=caches_enabled,
         )
 
+    def kept(self, account_id: str, role_arn: str) -> tuple[Hashable, RoleAuthority | None] | None:
+        """``(version, authority)`` when :meth:`authority` would answer it from what is kept, found
+        without a coroutine (a trust check on every credentials request looks here first); None
+        when it must be read."""
+        version = self.store.version()
+        if version is None:
+            return None
+        kept = self._kept.get((account_id, role_arn))
+        return kept if kept is not None and kept[0] == version else None
+
     async def authority(self, account_id: str, role_arn: str) -> RoleAuthority | None:
         """The role named by ``role_arn`` in ``account_id`` (the ARN must be the role's, path
         included; a role of another account is never found), parsed; None when absent."""
-        key = (account_id, role_arn)
+        kept = self.kept(account_id, role_arn)
+        if kept is not None:
+            return kept[1]
+        # Taken before the read: what is kept is never older than the version it is kept under.
         version = self.store.version()
-        if version is not None:
-            kept = self._kept.get(key)
-            if kept is not None and kept[0] == version:
-                return kept[1]
         found = await self._read(account_id, role_arn)
         if version is not None:
-            self._kept.put(key, (version, found))
+            self._kept.put((account_id, role_arn), (version, found))
         return found
 
     async def _read(self, account_id: str, role_arn: str) -> RoleAuthority | None:

@@ -78,28 +78,16 @@ class TrustVerdict:
     asked for); empty when no trust policy was evaluated."""
 
 
-def trust_context(
-    *,
-    pool_id: str,
-    identity_id: str,
-    amr: Sequence[str],
-    session_name: str,
-    tags: Mapping[str, str],
-    now: datetime,
-) -> Mapping[str, ContextValue]:
-    """The context of the trust check (see the module's docstring), built when it is first read:
-    a role our IAM does not hold has no trust policy to read it (lenient mode's common case)."""
-    return _TrustContext(pool_id, identity_id, amr, session_name, tags, now)
-
-
 class _TrustContext(Mapping[str, ContextValue]):
-    """:func:`trust_context`'s mapping; its values are made on first use (the times' text cost
-    more than the rest of a lenient trust check)."""
+    """The context of the trust check (see the module's docstring), built when it is first read:
+    a role our IAM does not hold has no trust policy to read it (lenient mode's common case), and
+    the times' text cost more than the rest of a lenient trust check."""
 
     __slots__ = ("_amr", "_built", "_identity_id", "_now", "_pool_id", "_session_name", "_tags")
 
     def __init__(
         self,
+        *,
         pool_id: str,
         identity_id: str,
         amr: Sequence[str],
@@ -183,6 +171,12 @@ _REQUEST_TAG: Final = "aws:requesttag/"
 _TAG_KEYS: Final = "aws:tagkeys"
 
 
+trust_context: Final = _TrustContext
+"""``trust_context(pool_id=, identity_id=, amr=, session_name=, tags=, now=)``: the context of
+the trust check, made lazily (the class itself, not a function calling it: one call less on
+every credentials request)."""
+
+
 def trust_decisions(
     authority: RoleAuthority, context: Mapping[str, ContextValue], *, tags: bool
 ) -> tuple[Decision, ...]:
@@ -256,7 +250,8 @@ async def check_trust(
     ``context`` from :func:`trust_context`; ``tags``: whether session tags are asked for."""
     if role_account(role_arn) != account_id:
         return _FOREIGN_ROLE
-    authority = await roles.authority(account_id, role_arn)
+    kept = roles.kept(account_id, role_arn)
+    authority = kept[1] if kept is not None else await roles.authority(account_id, role_arn)
     if authority is None:
         if mode == "strict":
             return _NO_SUCH_ROLE

@@ -384,3 +384,11 @@ def test_from_settings_uses_the_endpoints(graph: GraphApi) -> None:
         assert verifier.http.client.is_closed
 
     asyncio.run(main())
+
+
+def test_a_verification_is_counted_by_what_it_raised() -> None:
+    from cognitoidentity.server.logins.dispatch import _outcome
+
+    assert _outcome(NotAuthorizedException("no")) == "rejected"
+    assert _outcome(ExternalServiceException("down")) == "unavailable"
+    assert _outcome(RuntimeError("bug")) == "error"

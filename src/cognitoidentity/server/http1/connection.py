@@ -56,7 +56,6 @@ from cognitoidentity.server.http1.reading import (
 log = logging.getLogger("cognitoidentity.http")
 
 ASGI_INFO: Final = {"version": "3.0", "spec_version": "2.3"}
-_NOTED_HEADERS: Final = frozenset((b"expect", b"content-length", b"transfer-encoding"))
 
 
 class HttpConnection(BoundedReading, asyncio.Protocol):
@@ -189,13 +188,14 @@ class HttpConnection(BoundedReading, asyncio.Protocol):
 
     def on_header(self, name: bytes, value: bytes) -> None:
         name = name.lower()
-        if name in _NOTED_HEADERS:
-            if name == b"content-length":
-                self._content_length = value
-            elif name == b"transfer-encoding":
-                self._transfer_encoding = True
-            elif value.lower() == b"100-continue":
-                self._continue_owed = True
+        # Compared, not looked up in a set: a name lower-cased here is a new object, and hashing
+        # it costs more than three comparisons (which mostly stop at the lengths).
+        if name == b"content-length":
+            self._content_length = value
+        elif name == b"transfer-encoding":
+            self._transfer_encoding = True
+        elif name == b"expect" and value.lower() == b"100-continue":
+            self._continue_owed = True
         self._headers.append((name, value))
 
     def on_headers_complete(self) -> None:

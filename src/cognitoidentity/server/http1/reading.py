@@ -97,8 +97,14 @@ class BoundedReading:
             # The usual read: a whole head, then nothing or exactly its body, shorter than the
             # smallest bound (so within every bound), on a connection between requests. What
             # _head_end and the loop below would do with it, without the scan.
-            head = data.find(_END_OF_HEAD)
-            if head >= 0 and (head + 4 == n or _rest_is_body(data, head + 4, n)):
+            head = data.find(_END_OF_HEAD) + 4
+            # _rest_is_body's first comparison inline (wrk's and most SDKs' requests end their
+            # head with Content-Length): a call less on the usual read.
+            if head >= 4 and (
+                head == n
+                or data.endswith(b"\r\nContent-Length: %d\r\n\r\n" % (n - head), 0, head)
+                or _rest_is_body(data, head, n)
+            ):
                 self._phase_at = BEGUN
                 self._heads_scanned += 1
                 self._parser.feed_data(data)

@@ -164,7 +164,17 @@ class LoginVerifier:
                 else:
                     verifier = await self.verifier_for(pool, key)
                     kind = provider_kind(verifier)
-                return [await self._verify(verifier, token, kind)]
+                # _verify, inline: no coroutine of its own for the usual call.
+                metrics = self.metrics
+                try:
+                    identity = await verifier.verify(token)
+                except Exception as refused:
+                    if metrics is not None:
+                        metrics.login(kind, _outcome(refused))
+                    raise
+                if metrics is not None:
+                    metrics.login(kind, "ok")
+                return [identity]
         verifiers = [(await self.verifier_for(pool, key), token) for key, token in logins.items()]
         if not verifiers:
             return []
@@ -193,14 +203,8 @@ class LoginVerifier:
             return await verifier.verify(token)
         try:
             identity = await verifier.verify(token)
-        except NotAuthorizedException:
-            metrics.login(kind or provider_kind(verifier), "rejected")
-            raise
-        except ExternalServiceException:
-            metrics.login(kind or provider_kind(verifier), "unavailable")
-            raise
-        except Exception:
-            metrics.login(kind or provider_kind(verifier), "error")
+        except Exception as refused:
+            metrics.login(kind or provider_kind(verifier), _outcome(refused))
             raise
         metrics.login(kind or provider_kind(verifier), "ok")
         return identity
@@ -297,3 +301,12 @@ def provider_kind(verifier: Verifier) -> str:
     if isinstance(verifier, TwitterVerifier):
         return "twitter"
     return "saml"  # the only other kind _choose makes (its class is imported on first use)
+
+
+def _outcome(error: Exception) -> str:
+    """How a verification that raised ``error`` is counted in the metrics."""
+    if isinstance(error, NotAuthorizedException):
+        return "rejected"
+    if isinstance(error, ExternalServiceException):
+        return "unavailable"
+    return "error"

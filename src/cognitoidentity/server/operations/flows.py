@@ -15,7 +15,7 @@ published in full and changes; guest sessions have exactly their role's permissi
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from cognitoidentity.server.api import cognito_identity as api
@@ -159,7 +159,7 @@ def saml_role(pairs: tuple[tuple[str, str], ...], custom_role: str | None) -> st
     return roles[0]
 
 
-async def enhanced_flow_trust(
+def enhanced_flow_trust(
     ctx: RequestContext,
     pool: IdentityPool,
     identity_id: str,
@@ -167,10 +167,11 @@ async def enhanced_flow_trust(
     tags: Mapping[str, str],
     amr: Sequence[str],
     now: datetime,
-) -> TrustVerdict:
+) -> Awaitable[TrustVerdict]:
     """The trust check Cognito's own AssumeRoleWithWebIdentity makes for the role it chose: the
-    pool names the role, the session is ``CognitoIdentityCredentials``."""
-    return await check_trust(
+    pool names the role, the session is ``CognitoIdentityCredentials``. (check_trust's coroutine
+    itself, awaited by the caller: no coroutine of its own.)"""
+    return check_trust(
         ctx.runtime.roles,
         ctx.runtime.settings.iam_roles,
         account_id=pool.account_id,
