@@ -263,3 +263,64 @@ def test_opening_is_fast() -> None:
         vault.open(issued.access_key_id, issued.session_token)
     per_open = (time.perf_counter() - started) / rounds
     assert per_open < 200e-6  # ~5 µs here; generous for slow CI machines
+
+
+# -- the "opened sessions" cache ------------------------------------------------------------------
+
+
+def test_a_kept_session_is_reused_only_for_the_same_token_and_key() -> None:
+    vault = CredentialVault(master(), Clock())
+    first, second = vault.issue(session()), vault.issue(session(session_name="other"))
+    secret, opened = vault.open(first.access_key_id, first.session_token)
+    assert vault.open(first.access_key_id, first.session_token)[1] is opened  # kept
+    assert secret == first.secret_access_key
+    # Kept, yet never handed out for another key id, another token or a tampered one.
+    with pytest.raises(InvalidSessionToken):
+        vault.open(second.access_key_id, first.session_token)
+    with pytest.raises(InvalidSessionToken):
+        vault.open(first.access_key_id, _flip(first.session_token, 40))
+    other_secret, other = vault.open(second.access_key_id, second.session_token)
+    assert (other_secret, other.session_name) == (second.secret_access_key, "other")
+    assert vault.open(first.access_key_id, first.session_token)[1] is opened
+
+
+def test_a_kept_session_is_refused_once_expired() -> None:
+    clock = Clock()
+    vault = CredentialVault(master(), clock)
+    resolver = TemporaryCredentialResolver(vault, LongTerm())
+    issued = vault.issue(session(expires_at=NOW + timedelta(seconds=900)))
+    clock.now = NOW + timedelta(seconds=899)
+    kept = asyncio.run(resolver(issued.access_key_id, issued.session_token))
+    assert asyncio.run(resolver(issued.access_key_id, issued.session_token)) is kept
+    clock.now = NOW + timedelta(seconds=900)
+    with pytest.raises(SessionExpired):
+        vault.open(issued.access_key_id, issued.session_token)
+    with pytest.raises(ExpiredTokenException):
+        asyncio.run(resolver(issued.access_key_id, issued.session_token))
+
+
+def test_a_kept_session_follows_the_boxs_epochs() -> None:
+    """What the box refuses for the age of the token's epoch (or a clock moved back before it) is
+    refused from the cache too."""
+    key, clock = master(), Clock()
+    vault = CredentialVault(key, clock)
+    issued = vault.issue(session(expires_at=NOW + timedelta(days=3)))
+    vault.open(issued.access_key_id, issued.session_token)
+    clock.now = NOW + timedelta(hours=14)
+    with pytest.raises(InvalidSessionToken):
+        vault.open(issued.access_key_id, issued.session_token)
+    clock.now = NOW - timedelta(hours=2)  # the token's hour is more than one ahead
+    with pytest.raises(InvalidSessionToken):
+        vault.open(issued.access_key_id, issued.session_token)
+    clock.now = NOW
+    vault.open(issued.access_key_id, issued.session_token)
+
+
+def test_caches_off_keeps_no_session() -> None:
+    vault = CredentialVault(master(), Clock(), caches=False)
+    issued = vault.issue(session())
+    first = vault.open(issued.access_key_id, issued.session_token)[1]
+    again = vault.open(issued.access_key_id, issued.session_token)[1]
+    assert first == again
+    assert first is not again
+    assert len(vault._opened) == 0

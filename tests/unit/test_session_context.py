@@ -19,7 +19,7 @@ from cognitoidentity.server.credentials import (
 )
 from cognitoidentity.server.crypto import EpochBox, MasterKey
 from cognitoidentity.server.policy import Request, evaluate, parse_policy
-from cognitoidentity.server.session_context import principal_tags, session_context
+from cognitoidentity.server.session_context import AMR_KEY, principal_tags, session_context
 
 NOW = datetime(2026, 11, 26, 12, 0, 0, tzinfo=UTC)
 ROLE = "arn:aws:iam::123456789012:role/app/Readers"
@@ -150,3 +150,42 @@ def test_the_context_drives_per_identity_policies() -> None:
     other = Request("s3:GetObject", "arn:aws:s3:::bucket/us-east-1:someone-else/a.txt", context)
     assert evaluate(own, [policy]).allowed
     assert not evaluate(other, [policy]).allowed
+
+
+def test_a_kept_session_gives_each_call_its_own_context() -> None:
+    """The session's own part of the context is made once (Session.context_parts); the time,
+    the request's environment and the role's tags are each call's, and no call's context
+    changes another's."""
+    session = full_session(tags={"Team": "blue", "dept": "eng"})
+    first = session_context(
+        session, now=NOW, source_ip="203.0.113.7", secure=True, region="us-east-1"
+    )
+    later = NOW + timedelta(minutes=5)
+    second = session_context(
+        session,
+        now=later,
+        source_ip=None,
+        secure=False,
+        region=None,
+        role_tags={"team": "red", "Owner": "ops"},
+    )
+    fresh = session_context(
+        full_session(tags={"Team": "blue", "dept": "eng"}),
+        now=later,
+        source_ip=None,
+        secure=False,
+        region=None,
+        role_tags={"team": "red", "Owner": "ops"},
+    )
+    assert second == fresh and list(second) == list(fresh)
+    assert first["aws:CurrentTime"] == "2026-11-26T12:00:00Z"
+    assert second["aws:CurrentTime"] == "2026-11-26T12:05:00Z"
+    assert first["aws:SourceIp"] == "203.0.113.7" and "aws:SourceIp" not in second
+    assert first["aws:PrincipalTag/Team"] == "blue" and "aws:PrincipalTag/Owner" not in first
+    assert second["aws:PrincipalTag/Owner"] == "ops"
+    assert second["aws:PrincipalTag/Team"] == "blue"  # the session's tag over the role's
+    first["aws:PrincipalTag/Team"] = "changed"
+    first[AMR_KEY].append("changed")  # type: ignore[union-attr]
+    third = session_context(session, now=NOW, source_ip=None, secure=False, region=None)
+    assert third["aws:PrincipalTag/Team"] == "blue"
+    assert third[AMR_KEY] == list(AMR)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
+import hmac
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from unittest import mock
 from urllib.parse import urlsplit
 
@@ -844,5 +844,33 @@ def test_signing_key_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
 
     for region in regions:
         assert verify(sign(region=region), verifier).region == region
-        cache: dict[Any, bytes] = verifier._signing_keys
-        assert len(cache) <= 2
+        assert len(verifier._signing_keys) <= 2
+
+
+def test_signing_keys_kept_nothing_with_caches_off() -> None:
+    verifier = SigV4Verifier(FakeResolver(), service=SERVICE, clock=lambda: NOW, caches=False)
+    good = sign()
+    assert verify(good, verifier).access_key_id == AKID
+    assert verify(good, verifier).access_key_id == AKID
+    assert len(verifier._signing_keys) == 0
+    assert_rejected(
+        sign(credentials=Credentials(AKID, "not-" + SECRET)),
+        InvalidSignatureException,
+        MISMATCH,
+        verifier,
+    )
+
+
+@pytest.mark.parametrize("size", [0, 1, 31, 32, 63, 64, 65, 200])
+def test_hmac_key_is_hmac_sha256(size: int) -> None:
+    key = bytes(range(size % 256)) * (size // 256 + 1)
+    key = key[:size]
+    message = b"AWS4-HMAC-SHA256\n20261205T000000Z\n" * 5
+    assert sigv4._HmacKey(key).hexdigest(message) == hmac.digest(key, message, "sha256").hex()
+    # The same key signs again from the same pads.
+    hmac_key = sigv4._HmacKey(key)
+    assert (
+        hmac_key.hexdigest(b"a")
+        == hmac_key.hexdigest(b"a")
+        == hmac.new(key, b"a", "sha256").hexdigest()
+    )

@@ -81,7 +81,7 @@ async def start(
         settings=settings,
         store=store,
         master_key=master,
-        credentials=CredentialVault(master, clock, metrics=metrics),
+        credentials=CredentialVault(master, clock, metrics=metrics, caches=settings.caches),
         tokens=tokens,
         logins=LoginVerifier.from_settings(settings, provider_directory(store), metrics=metrics),
         roles=RoleDirectory(store, caches_enabled=settings.caches),
@@ -130,7 +130,12 @@ async def stop(runtime: Runtime) -> None:
 def verifier_for(started: Started, service: str = SIGNING_NAME) -> SigV4Verifier:
     """A SigV4 verifier for ``service`` that takes long-term keys and temporary credentials."""
     resolver = TemporaryCredentialResolver(started.runtime.credentials, started.resolver)
-    return SigV4Verifier(resolver, service=service, clock=started.runtime.clock)
+    return SigV4Verifier(
+        resolver,
+        service=service,
+        clock=started.runtime.clock,
+        caches=started.runtime.settings.caches,
+    )
 
 
 def mount(started: Started) -> Mounted:
@@ -142,6 +147,7 @@ def mount(started: Started) -> Mounted:
             verifier_for(started),
             TemporaryCredentialResolver(started.runtime.credentials, started.resolver),
             started.runtime.clock,
+            caches=started.runtime.settings.caches,
         ),
     )
     return Mounted(

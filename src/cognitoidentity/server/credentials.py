@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Final
 
 import orjson
 
+from cognitoidentity.server.cache import Cache
 from cognitoidentity.server.crypto import NONCE_BYTES, EpochBox, MasterKey, SealError
 from cognitoidentity.server.errors import ExpiredTokenException
 from cognitoidentity.server.ids import RandomBytes
@@ -75,6 +76,13 @@ _FORMAT_1_MEMBERS: Final = 11
 """A format-1 document: the members before the role id."""
 _MAX_TOKEN_CHARS: Final = 16_384
 """Longer session tokens are refused before any decoding (a session with 50 tags is ~10 KB)."""
+_EPOCH_SECONDS: Final = 3600
+"""The sealing epoch of :class:`~.crypto.EpochBox` (its default, passed explicitly)."""
+_MAX_AGE_EPOCHS: Final = -(-MAX_SESSION_SECONDS // _EPOCH_SECONDS) + 1
+"""The oldest epoch the box opens, counted back from now's: the box's own rule."""
+OPENED_SESSIONS_MAX: Final = 4096
+"""Opened session tokens a vault keeps (:class:`CredentialVault`'s "opened sessions" cache):
+about one per client calling with temporary credentials within the last hour."""
 
 
 class VaultError(Exception):
@@ -130,6 +138,11 @@ def role_id(role_arn: str) -> str:
     return ROLE_ID_PREFIX + digest[:17]
 
 
+ContextParts = tuple[dict[str, str], str | None, dict[str, str], dict[str, str]]
+"""A session's part of its request context (:mod:`.session_context`): the principal's keys, the
+issue time, the session's principal tags and the web identity's keys (``amr`` aside)."""
+
+
 # Session and TemporaryCredentials are made for every credentials issued (and every call signed
 # with them): not frozen, since a frozen dataclass's __init__ sets each field through
 # object.__setattr__ (1.9 µs against 0.6 for a Session). Nothing changes them once made.
@@ -158,6 +171,9 @@ class Session:
     issued_at: datetime | None = None
     """When the credentials were issued (``aws:TokenIssueTime``, to the second); None: unknown
     (format 1). The operations that issue credentials set it."""
+    context_parts: ContextParts | None = field(default=None, init=False, repr=False, compare=False)
+    """What :func:`.session_context.session_context` takes from the session alone, made on its
+    first call: derived from the fields above, which never change."""
 
     @property
     def role_name(self) -> str:
@@ -204,9 +220,32 @@ def _to_the_second(moment: datetime, epoch: int) -> datetime:
     return datetime.fromtimestamp(epoch, UTC)
 
 
+class OpenedSession:
+    """A session token opened: its secret and session, and the span of the clock (epoch seconds,
+    ``valid_from`` included, ``valid_until`` not) in which opening it again gives the same answer:
+    until the session expires, and while the box still opens the epoch it was sealed in."""
+
+    __slots__ = ("resolved", "secret", "session", "valid_from", "valid_until")
+
+    def __init__(
+        self, secret: str, session: Session, valid_from: float, valid_until: float
+    ) -> None:
+        self.secret = secret
+        self.session = session
+        self.valid_from = valid_from
+        self.valid_until = valid_until
+        self.resolved: ResolvedCredential | None = None
+        """What :class:`TemporaryCredentialResolver` made of it, made once."""
+
+
 class CredentialVault:
     """Issues temporary credentials and opens their session tokens; stateless, so every process
-    given the same master key accepts what any of them issued."""
+    given the same master key accepts what any of them issued.
+
+    Opened tokens are kept (the "opened sessions" cache, ``caches`` False: none): a token's
+    sealed contents never change, so opening the same token for the same access key id again
+    gives the same secret and session, as long as the clock is within the span in which it
+    opens (:class:`OpenedSession`), which is checked at every use."""
 
     def __init__(
         self,
@@ -214,17 +253,28 @@ class CredentialVault:
         clock: Callable[[], datetime],
         *,
         metrics: Metrics | None = None,
+        caches: bool = True,
     ) -> None:
         self._random = RandomBytes()
         self._box = EpochBox(
             master_key,
             SESSION_TOKEN_PURPOSE,
+            epoch_seconds=_EPOCH_SECONDS,
             max_age_seconds=MAX_SESSION_SECONDS,
             random_bytes=self._random,
         )
         self._v1 = master_key.box(_V1_PURPOSE)
         self._clock = clock
         self._metrics = metrics
+        self._opened: Cache[tuple[str, str], OpenedSession] = Cache(
+            "opened sessions",
+            rule="keyed by the access key id and the exact session token, whose sealed contents"
+            " never change: never invalidated; each use checks the clock against the span the"
+            " token opens in (its expiry, its sealing epoch's age), and an entry outside it is"
+            " dropped and the token opened anew",
+            max_entries=OPENED_SESSIONS_MAX,
+            enabled=caches,
+        )
 
     def issue(self, session: Session) -> TemporaryCredentials:
         """New credentials for ``session``; they work until ``session.expires_at`` (to the second)."""
@@ -281,6 +331,24 @@ class CredentialVault:
 
         Raises :class:`InvalidSessionToken` for anything not issued by a vault with this master key
         for this key id, and :class:`SessionExpired` once the session is over."""
+        opened = self.opened(access_key_id, session_token)
+        return opened.secret, opened.session
+
+    def opened(self, access_key_id: str, session_token: str) -> OpenedSession:
+        """:meth:`open`'s answer as an :class:`OpenedSession`, kept for the next use of the same
+        token (see the class's doc)."""
+        key = (access_key_id, session_token)
+        kept = self._opened.get(key)
+        if kept is not None:
+            now = self._clock().timestamp()
+            if kept.valid_from <= now < kept.valid_until:
+                return kept
+            self._opened.discard(key)  # expired, or the clock moved: open it anew to say why
+        opened = self._open(access_key_id, session_token)
+        self._opened.put(key, opened)
+        return opened
+
+    def _open(self, access_key_id: str, session_token: str) -> OpenedSession:
         if len(session_token) > _MAX_TOKEN_CHARS or not session_token.isascii():
             raise InvalidSessionToken("session token is malformed")
         try:
@@ -288,7 +356,8 @@ class CredentialVault:
         except (binascii.Error, ValueError) as exc:
             raise InvalidSessionToken("session token is not base64url") from exc
         try:
-            document = orjson.loads(self._unseal(sealed, access_key_id.encode()))
+            plaintext, epoch = self._unseal(sealed, access_key_id.encode())
+            document = orjson.loads(plaintext)
             version, sealed_key_id, secret, account_id, role_arn, session_name, expires = document[
                 :7
             ]
@@ -315,15 +384,25 @@ class CredentialVault:
         )
         if _epoch(self._clock()) >= expires:
             raise SessionExpired(session)
-        return secret, session
+        if epoch is None:  # the first layout: no epoch to age
+            return OpenedSession(secret, session, float("-inf"), expires)
+        # The box opens epochs from _MAX_AGE_EPOCHS before now's to one after it.
+        return OpenedSession(
+            secret,
+            session,
+            (epoch - 1) * _EPOCH_SECONDS,
+            min(expires, (epoch + _MAX_AGE_EPOCHS + 1) * _EPOCH_SECONDS),
+        )
 
-    def _unseal(self, sealed: bytes, aad: bytes) -> bytes:
+    def _unseal(self, sealed: bytes, aad: bytes) -> tuple[bytes, int | None]:
+        """The plaintext, and the epoch it was sealed in (None: a token of the first layout)."""
         try:
-            return self._box.open(sealed, aad, self._clock().timestamp())
+            plaintext = self._box.open(sealed, aad, self._clock().timestamp())
         except SealError:
             # A token of the first layout (from before an upgrade) starts with its random nonce,
             # which may even look like this layout's version byte.
-            return self._v1.open(sealed, aad)
+            return self._v1.open(sealed, aad), None
+        return plaintext, int.from_bytes(sealed[1 : EpochBox.HEADER], "big")
 
 
 _Later = tuple[str | None, list[str], str | None, list[str], int | None]
@@ -366,14 +445,18 @@ class TemporaryCredentialResolver:
         if session_token is None or not access_key_id.startswith(TEMPORARY_KEY_PREFIX):
             return await self._long_term(access_key_id, session_token)
         try:
-            secret, session = self._vault.open(access_key_id, session_token)
+            opened = self._vault.opened(access_key_id, session_token)
         except SessionExpired as exc:
             raise ExpiredTokenException(EXPIRED_TOKEN_MESSAGE) from exc
         except VaultError:
             return None
-        return ResolvedCredential(
-            secret_access_key=secret,
-            account_id=session.account_id,
-            principal_arn=session.assumed_role_arn,
-            session=session,
-        )
+        resolved = opened.resolved
+        if resolved is None:
+            session = opened.session
+            resolved = opened.resolved = ResolvedCredential(
+                secret_access_key=opened.secret,
+                account_id=session.account_id,
+                principal_arn=session.assumed_role_arn,
+                session=session,
+            )
+        return resolved

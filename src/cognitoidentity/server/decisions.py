@@ -87,16 +87,27 @@ def default_resource(
 
 class DecisionDesk:
     """Answers ``Decide`` calls. ``resolver`` finds the forwarded request's credentials (temporary
-    and long-term alike); ``clock`` is the runtime's."""
+    and long-term alike); ``clock`` is the runtime's; ``caches`` the setting."""
 
-    def __init__(self, resolver: CredentialResolver, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        resolver: CredentialResolver,
+        clock: Callable[[], datetime],
+        *,
+        caches: bool = True,
+    ) -> None:
         self._resolver = resolver
         self._clock = clock
+        self._caches = caches
         self._default_verifier = self._verifier(DEFAULT_SIGNING_NAME)
 
     def _verifier(self, signing_name: str) -> SigV4Verifier:
         return SigV4Verifier(
-            self._resolver, service=signing_name, clock=self._clock, max_skew=MAX_SKEW
+            self._resolver,
+            service=signing_name,
+            clock=self._clock,
+            max_skew=MAX_SKEW,
+            caches=self._caches,
         )
 
     async def decide(self, ctx: RequestContext, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -291,9 +302,10 @@ def _decided(
     resource: str,
     caller: Caller,
     identity: tuple[dict[str, Any], dict[str, Any]],
-    context: Mapping[str, Any],
+    context: dict[str, Any],
     decision: Decision,
 ) -> dict[str, Any]:
+    """``context`` goes into the answer as it is: made for this decision alone."""
     out: dict[str, Any] = {
         "Decision": "Allow" if decision.allowed else "Deny",
         "Outcome": decision.outcome,
@@ -304,7 +316,7 @@ def _decided(
         "MissingContextValues": list(decision.missing_context),
         "Identity": identity[0],
         "Iam": identity[1],
-        "Context": dict(context),
+        "Context": context,
     }
     if not decision.allowed:
         out["Refusal"] = _refusal(_denial(caller.principal_arn, action, resource))
@@ -326,15 +338,21 @@ def _statement(match: Match) -> dict[str, Any]:
 
 
 def _base_identity(
-    caller: Caller, principal_id: str, params: Mapping[str, Any], forwarded: HttpRequest
+    caller: Caller,
+    principal_id: str,
+    params: Mapping[str, Any],
+    forwarded: HttpRequest,
+    cognito: tuple[str | None, str | None, str | None, str | None] = (None, None, None, None),
 ) -> dict[str, Any]:
-    """API Gateway's ``requestContext.identity`` (REST API, Lambda proxy) without the Cognito
-    members."""
+    """API Gateway's ``requestContext.identity`` (REST API, Lambda proxy); ``cognito``: its
+    Cognito members (pool id, identity id, authentication type and provider), None outside
+    Cognito Identity."""
+    pool_id, identity_id, authentication_type, provider = cognito
     return {
-        "cognitoIdentityPoolId": None,
-        "cognitoIdentityId": None,
-        "cognitoAuthenticationType": None,
-        "cognitoAuthenticationProvider": None,
+        "cognitoIdentityPoolId": pool_id,
+        "cognitoIdentityId": identity_id,
+        "cognitoAuthenticationType": authentication_type,
+        "cognitoAuthenticationProvider": provider,
         "accountId": caller.account_id,
         "caller": principal_id,
         "user": principal_id,
@@ -354,17 +372,27 @@ def _identity(
     ``cognitoAuthenticationProvider`` the token's ``amr`` providers joined with ``,`` (e.g.
     ``cognito-idp.<region>.amazonaws.com/<pool>,cognito-idp.<region>.amazonaws.com/<pool>:
     CognitoSignIn:<sub>``)."""
-    identity = _base_identity(caller, session.assumed_role_id, params, forwarded)
-    if session.pool_id is not None:
-        authenticated = "authenticated" in session.amr or session.provider is not None
-        providers = [entry for entry in session.amr if entry not in _AMR_KINDS]
-        identity.update(
-            cognitoIdentityPoolId=session.pool_id,
-            cognitoIdentityId=session.source_identity_id,
-            cognitoAuthenticationType="authenticated" if authenticated else "unauthenticated",
-            cognitoAuthenticationProvider=",".join(providers) or None,
+    principal_id = session.assumed_role_id
+    if session.pool_id is None:
+        return (
+            _base_identity(caller, principal_id, params, forwarded),
+            _iam(caller, principal_id, session),
         )
-    return identity, _iam(caller, session.assumed_role_id, session)
+    authenticated = "authenticated" in session.amr or session.provider is not None
+    providers = [entry for entry in session.amr if entry not in _AMR_KINDS]
+    identity = _base_identity(
+        caller,
+        principal_id,
+        params,
+        forwarded,
+        (
+            session.pool_id,
+            session.source_identity_id,
+            "authenticated" if authenticated else "unauthenticated",
+            ",".join(providers) or None,
+        ),
+    )
+    return identity, _iam(caller, principal_id, session)
 
 
 _AMR_KINDS: Final = frozenset({"authenticated", "unauthenticated"})
@@ -372,19 +400,18 @@ _AMR_KINDS: Final = frozenset({"authenticated", "unauthenticated"})
 
 def _iam(caller: Caller, principal_id: str, session: Session | None) -> dict[str, Any]:
     """The HTTP API (payload v2) form: ``requestContext.authorizer.iam``."""
-    iam: dict[str, Any] = {
+    return {
         "accessKey": caller.access_key_id,
         "accountId": caller.account_id,
         "callerId": principal_id,
         "userId": principal_id,
         "userArn": caller.principal_arn,
         "principalOrgId": None,
-        "cognitoIdentity": None,
-    }
-    if session is not None and session.pool_id is not None:
-        iam["cognitoIdentity"] = {
+        "cognitoIdentity": None
+        if session is None or session.pool_id is None
+        else {
             "amr": list(session.amr),
             "identityId": session.source_identity_id,
             "identityPoolId": session.pool_id,
-        }
-    return iam
+        },
+    }

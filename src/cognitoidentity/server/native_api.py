@@ -181,6 +181,10 @@ class NativeProtocol:
         self._by_path: dict[str, Operation] = {
             op.model.http["requestUri"]: op for op in self.operations.values()
         }
+        # Each operation's compiled input checker, looked up once.
+        self._parsers: dict[str, Callable[[Any], dict[str, Any]]] = {
+            name: shapes.parser(op.model.input_shape) for name, op in self.operations.items()
+        }
 
     def route_request(self, request: HttpRequest) -> Call | None:
         if not request.path.startswith(PATH_PREFIX):
@@ -195,10 +199,11 @@ class NativeProtocol:
     def parse_call(self, call: Call) -> dict[str, Any]:
         body: bytes = call.raw
         try:
-            document = orjson.loads(body) if body.strip() else {}
+            # body.strip(), without the copy
+            document = orjson.loads(body) if body and not body.isspace() else {}
         except orjson.JSONDecodeError as exc:
             raise SerializationException("Request body is not valid JSON") from exc
-        return shapes.parse(call.operation.model.input_shape, document)
+        return self._parsers[call.operation.name](document)
 
     def answer(self, op: Operation, result: Any, request_id: str) -> Answer:
         return Answer(200, [], orjson.dumps(result), JSON_CONTENT_TYPE)
@@ -209,12 +214,17 @@ class NativeProtocol:
 
 
 def native_service(
-    verifier: SigV4Verifier, resolver: CredentialResolver, clock: Callable[[], datetime]
+    verifier: SigV4Verifier,
+    resolver: CredentialResolver,
+    clock: Callable[[], datetime],
+    *,
+    caches: bool = True,
 ) -> Service:
     """The endpoints as a service of the pipeline. ``verifier`` checks the endpoints' callers
     (signed as for Cognito Identity); ``resolver`` finds the credentials of the requests forwarded
-    to the decision endpoint; ``clock`` is the runtime's."""
-    desk = DecisionDesk(resolver, clock)
+    to the decision endpoint; ``clock`` is the runtime's; ``caches`` the setting (the decision
+    endpoint's verifiers keep signing keys)."""
+    desk = DecisionDesk(resolver, clock, caches=caches)
     handlers: dict[str, Handler] = {
         "Decide": desk.decide,
         "ExplainRoleChoice": explain_role_choice_call,

@@ -33,7 +33,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Final
 
-from cognitoidentity.server.credentials import Session
+from cognitoidentity.server.credentials import ContextParts, Session
 from cognitoidentity.server.policy import ContextValue
 
 __all__ = [
@@ -90,29 +90,53 @@ def session_context(
 
     ``role_tags``: the tags of the role in our IAM (``RoleAuthority.role.tags``); None for a role
     our IAM does not hold. The authorization point and the decision endpoint both pass them, so
-    ``aws:PrincipalTag/...`` is the same for both."""
+    ``aws:PrincipalTag/...`` is the same for both.
+
+    What comes from the session alone is made once per session (:attr:`Session.context_parts`):
+    a session opened from a kept token (the vault's "opened sessions") is the same object from
+    one call to the next."""
+    parts = session.context_parts
+    if parts is None:
+        parts = session.context_parts = _session_parts(session)
+    principal, issued, tags, web_identity = parts
+    utc = now if now.tzinfo is UTC else now.astimezone(UTC)
     context: dict[str, ContextValue] = {
-        "aws:CurrentTime": iso_time(now),
+        "aws:CurrentTime": utc.replace(tzinfo=None).isoformat(timespec="seconds") + "Z",
         "aws:EpochTime": str(int(now.timestamp())),
         "aws:SecureTransport": "true" if secure else "false",
+    }
+    context.update(principal)
+    if source_ip:
+        context["aws:SourceIp"] = source_ip
+    if region:
+        context["aws:RequestedRegion"] = region
+    if issued is not None:
+        context["aws:TokenIssueTime"] = issued
+    if role_tags:
+        for key, value in principal_tags(session.tags, role_tags).items():
+            context[f"aws:PrincipalTag/{key}"] = value
+    else:
+        context.update(tags)
+    context.update(web_identity)
+    if session.amr:
+        context[AMR_KEY] = list(session.amr)
+    return context
+
+
+def _session_parts(session: Session) -> ContextParts:
+    """The keys :func:`session_context` takes from ``session`` alone, in its order."""
+    principal = {
         "aws:userid": session.assumed_role_id,
         "aws:PrincipalArn": session.role_arn,
         "aws:PrincipalAccount": session.account_id,
         "aws:PrincipalType": "AssumedRole",
     }
-    if source_ip:
-        context["aws:SourceIp"] = source_ip
-    if region:
-        context["aws:RequestedRegion"] = region
-    if session.issued_at is not None:
-        context["aws:TokenIssueTime"] = iso_time(session.issued_at)
-    for key, value in principal_tags(session.tags, role_tags).items():
-        context[f"aws:PrincipalTag/{key}"] = value
+    issued = None if session.issued_at is None else iso_time(session.issued_at)
+    tags = {f"aws:PrincipalTag/{key}": value for key, value in principal_tags(session.tags).items()}
+    web_identity: dict[str, str] = {}
     if session.pool_id is not None:
-        context["aws:FederatedProvider"] = COGNITO_PROVIDER
-        context[AUD_KEY] = session.pool_id
+        web_identity["aws:FederatedProvider"] = COGNITO_PROVIDER
+        web_identity[AUD_KEY] = session.pool_id
     if session.source_identity_id is not None:
-        context[SUB_KEY] = session.source_identity_id
-    if session.amr:
-        context[AMR_KEY] = list(session.amr)
-    return context
+        web_identity[SUB_KEY] = session.source_identity_id
+    return principal, issued, tags, web_identity

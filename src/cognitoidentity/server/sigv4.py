@@ -30,6 +30,7 @@ from functools import lru_cache
 from typing import Protocol
 from urllib.parse import quote, unquote_to_bytes
 
+from cognitoidentity.server.cache import Cache
 from cognitoidentity.server.errors import (
     IncompleteSignatureException,
     InvalidSignatureException,
@@ -48,6 +49,10 @@ MAX_PRESIGN_EXPIRES = 7 * 24 * 3600
 """Longest ``X-Amz-Expires`` a presigned request may ask for (AWS: one week)."""
 SIGNING_KEY_CACHE_SIZE = 1024
 """Derived signing keys kept per verifier; one per (secret, day, region, service)."""
+_HMAC_BLOCK = 64
+"""SHA-256's block size, HMAC's key pad length (RFC 2104)."""
+_IPAD = bytes.maketrans(bytes(range(256)), bytes(b ^ 0x36 for b in range(256)))
+_OPAD = bytes.maketrans(bytes(range(256)), bytes(b ^ 0x5C for b in range(256)))
 UNSIGNED_X_AMZ_HEADERS = frozenset({"x-amz-cf-id"})
 """``x-amz-*`` headers allowed unsigned: CloudFront adds ``X-Amz-Cf-Id`` on its way to the origin,
 after the client signed."""
@@ -69,6 +74,18 @@ BOTH_AUTH_FORMS_MESSAGE = (
 )
 
 _ISO_BASIC = re.compile(r"[0-9]{8}T[0-9]{6}Z")
+_BOTOCORE_AUTHORIZATION = re.compile(
+    r"AWS4-HMAC-SHA256 Credential=([^\s,=]+), SignedHeaders=([^\s,=]+), Signature=([^\s,=]+)"
+)
+"""The ``Authorization`` header as botocore (and every AWS SDK) writes it: taken without
+:meth:`SigV4Verifier._parse_authorization`'s general split, to the same three values."""
+_PLAIN_PATH = re.compile(r"(?:/[A-Za-z0-9_~-][A-Za-z0-9_.~-]*)+/?")
+"""A path :func:`canonical_uri` leaves as it is: no empty, ``.`` or ``..`` segment, nothing
+that ``quote`` encodes."""
+_PLAIN_NAMES = re.compile(r"[!-@\[-~]*")
+"""Signed header names that ``strip().lower()`` leaves as they are: printable ASCII but capitals
+and the space."""
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 _AUTH_PARAMETERS = ("Credential", "Signature", "SignedHeaders")
 _QUERY_PARAMETERS = (
     "X-Amz-Algorithm",
@@ -103,7 +120,7 @@ class ResolvedCredential:
     """Whatever the resolver wants handed back in :attr:`Caller.session`."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: one per signed request (see HttpRequest); never changed
 class Caller:
     access_key_id: str
     account_id: str
@@ -124,7 +141,7 @@ class CredentialResolver(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: one per signed request (see HttpRequest); never changed
 class _Signature:
     """What a request claims, from either its Authorization header or its query string."""
 
@@ -207,7 +224,7 @@ def canonical_uri(path: str) -> str:
     once)." The path on the wire is encoded once already; like botocore (``normalize_url_path``
     then ``quote(path, safe='/~')``) we remove dot segments and empty segments and encode it again.
     """
-    if path == "/":
+    if path == "/" or _PLAIN_PATH.fullmatch(path) is not None:
         return path
     segments: list[str] = []
     for segment in path.split("/"):
@@ -231,6 +248,8 @@ def canonical_query_string(pairs: list[tuple[bytes, bytes]], *, presigned: bool 
     values separately. If there are empty parameters, append the equals sign to the parameter name
     before encoding. After encoding, sort the parameters alphabetically by key name." A presigned
     request leaves out ``X-Amz-Signature``, which cannot sign itself."""
+    if not pairs:
+        return ""
     encoded = sorted(
         (quote(name, safe="-_.~"), quote(value, safe="-_.~"))
         for name, value in pairs
@@ -243,6 +262,29 @@ def _sign(key: bytes, message: str) -> bytes:
     return hmac.digest(key, message.encode("utf-8"), "sha256")
 
 
+class _HmacKey:
+    """HMAC-SHA256 with one key (RFC 2104), its two padded key blocks hashed once: a signature
+    is then two copies of a hash state and two updates, where ``hmac.digest`` hashes the pads
+    again at every call."""
+
+    __slots__ = ("_inner", "_outer")
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) > _HMAC_BLOCK:
+            key = hashlib.sha256(key).digest()
+        block = key.ljust(_HMAC_BLOCK, b"\0")
+        self._inner = hashlib.sha256(block.translate(_IPAD))
+        self._outer = hashlib.sha256(block.translate(_OPAD))
+
+    def hexdigest(self, message: bytes) -> str:
+        """``hmac.digest(key, message, "sha256").hex()``."""
+        inner = self._inner.copy()
+        inner.update(message)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
+
+
 class SigV4Verifier:
     """Checks a request's SigV4 signature and says who signed it."""
 
@@ -253,13 +295,20 @@ class SigV4Verifier:
         service: str,
         clock: Callable[[], datetime] = _utc_now,
         max_skew: timedelta = MAX_SKEW,
+        caches: bool = True,
     ) -> None:
         self._resolver = resolver
         self._service = service
         self._clock = clock
         self._max_skew = max_skew
         self._skew_text = f"{int(max_skew.total_seconds() // 60)} min."
-        self._signing_keys: dict[tuple[str, str, str, str], bytes] = {}
+        self._signing_keys: Cache[tuple[str, str, str, str], _HmacKey] = Cache(
+            "signing keys",
+            rule="keyed by the secret, day, region and service the key is derived from (a pure"
+            " function of them): never invalidated; the oldest goes when full",
+            max_entries=SIGNING_KEY_CACHE_SIZE,
+            enabled=caches,
+        )
 
     @staticmethod
     def is_signed(request: HttpRequest) -> bool:
@@ -273,8 +322,11 @@ class SigV4Verifier:
         """Who signed ``request``; otherwise the error AWS answers such a request with."""
         headers = request.headers
         authorization = headers.get("authorization")
-        pairs = _parse_query(request.query_string) if request.query_string else []
-        presigned = any(name == b"X-Amz-Algorithm" for name, _ in pairs)
+        if request.query_string:
+            pairs = _parse_query(request.query_string)
+            presigned = any(name == b"X-Amz-Algorithm" for name, _ in pairs)
+        else:
+            pairs, presigned = [], False
         if authorization is not None and presigned:
             raise InvalidSignatureException(BOTH_AUTH_FORMS_MESSAGE)
         if authorization is not None:
@@ -288,7 +340,11 @@ class SigV4Verifier:
         else:
             raise MissingAuthenticationTokenException(MISSING_TOKEN_MESSAGE)
 
-        signed_names = [name.strip().lower() for name in claim.signed_headers.split(";")]
+        listed = claim.signed_headers
+        if _PLAIN_NAMES.fullmatch(listed) is not None:  # no whitespace, no capital: as sent
+            signed_names = listed.split(";")
+        else:
+            signed_names = [name.strip().lower() for name in listed.split(";")]
         self._check_signed_headers(signed_names, headers, date_header)
 
         if date_header == "date":
@@ -329,16 +385,16 @@ class SigV4Verifier:
             f"{hashlib.sha256(canonical.encode('utf-8')).hexdigest()}"
         )
         key = self._signing_key(resolved.secret_access_key, scope_date, region, service)
-        expected = hmac.digest(key, string_to_sign.encode("utf-8"), "sha256").hex()
+        expected = key.hexdigest(string_to_sign.encode("utf-8"))
         if not hmac.compare_digest(expected.encode(), claim.signature.encode("utf-8", "replace")):
             raise InvalidSignatureException(SIGNATURE_MISMATCH_MESSAGE)
         return Caller(
-            access_key_id=access_key_id,
-            account_id=resolved.account_id,
-            principal_arn=resolved.principal_arn,
-            region=region,
-            service=service,
-            session=resolved.session,
+            access_key_id,
+            resolved.account_id,
+            resolved.principal_arn,
+            region,
+            service,
+            resolved.session,
         )
 
     def _parse_authorization(
@@ -349,6 +405,13 @@ class SigV4Verifier:
         AWS: "Authorization: AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/
         s3/aws4_request, SignedHeaders=host;range;x-amz-date, Signature=fe5f80f77d5fa3beca038a..."
         """
+        usual = _BOTOCORE_AUTHORIZATION.fullmatch(authorization)
+        if usual is not None and ("x-amz-date" in headers or "date" in headers):
+            credential, signed_headers, signature = usual.groups()
+            token = headers.get("x-amz-security-token")
+            if token is None and pairs:
+                token = _query_value(pairs, b"X-Amz-Security-Token")
+            return _Signature(credential, signed_headers, signature, token, False)
         algorithm, _, rest = authorization.strip().partition(" ")
         if algorithm != ALGORITHM:
             raise IncompleteSignatureException(f"Unsupported AWS 'algorithm': '{algorithm}'.")
@@ -547,28 +610,30 @@ class SigV4Verifier:
             declared = _query_value(pairs, b"X-Amz-Content-Sha256")
         if presigned and declared == UNSIGNED_PAYLOAD:
             return declared
-        computed = request.body_sha256 or hashlib.sha256(request.body).hexdigest()
+        body = request.body
+        computed = request.body_sha256 or (
+            hashlib.sha256(body).hexdigest() if body else EMPTY_SHA256
+        )
         if declared is None:
             return computed
         if declared.lower() != computed:
             raise InvalidSignatureException(CONTENT_SHA256_MISMATCH_MESSAGE)
         return declared
 
-    def _signing_key(self, secret: str, date: str, region: str, service: str) -> bytes:
+    def _signing_key(self, secret: str, date: str, region: str, service: str) -> _HmacKey:
         """kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + kSecret, Date), Region), Service),
-        "aws4_request"); four HMACs a request saved for every client that signs more than once a
-        day."""
+        "aws4_request"), ready to sign with; kept (the "signing keys" cache): four HMACs and
+        the pads' hashing a request saved for every client that signs more than once a day."""
         cache_key = (secret, date, region, service)
         key = self._signing_keys.get(cache_key)
         if key is None:
-            key = _sign(("AWS4" + secret).encode("utf-8"), date)
-            key = _sign(_sign(_sign(key, region), service), TERMINATOR)
-            if len(self._signing_keys) >= SIGNING_KEY_CACHE_SIZE:
-                # Oldest first: a dict keeps insertion order, and keys roll over daily anyway.
-                del self._signing_keys[next(iter(self._signing_keys))]
-            self._signing_keys[cache_key] = key
+            derived = _sign(("AWS4" + secret).encode("utf-8"), date)
+            key = _HmacKey(_sign(_sign(_sign(derived, region), service), TERMINATOR))
+            self._signing_keys.put(cache_key, key)
         return key
 
     def _now(self) -> datetime:
         now = self._clock()
+        if now.tzinfo is UTC:
+            return now
         return now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
