@@ -277,18 +277,27 @@ class CredentialVault:
         )
 
     def issue(self, session: Session) -> TemporaryCredentials:
-        """New credentials for ``session``; they work until ``session.expires_at`` (to the second)."""
+        """New credentials for ``session``; they work until ``session.expires_at`` (to the second).
+
+        ``session.issued_at``, when set, is the clock's current second (as the operations set
+        it): the token is sealed in its epoch."""
         # One take of random bytes (one lock) for the key id, the secret and the nonce: the
         # forms of new_temporary_access_key_id and new_temporary_secret.
         taken = self._random(_ISSUE_BYTES)
         access_key_id = (
             TEMPORARY_KEY_PREFIX + taken[:_KEY_ID_BYTES].translate(_BASE32_OF_BYTE).decode()
         )
-        secret = binascii.b2a_base64(
-            taken[_KEY_ID_BYTES : _KEY_ID_BYTES + _SECRET_BYTES], newline=False
-        ).decode()
-        expires = _epoch(session.expires_at)
-        now = self._clock()
+        # b2a_base64(...)[:-1] drops the newline: newline=False costs a keyword's parsing.
+        secret = binascii.b2a_base64(taken[_KEY_ID_BYTES : _KEY_ID_BYTES + _SECRET_BYTES])[
+            :-1
+        ].decode()
+        expires_at = session.expires_at
+        expires = int(expires_at.timestamp())  # _epoch, inline: this runs on every issue
+        issued_at = session.issued_at
+        # The operations set issued_at to the clock's second: sealing under it rather than
+        # reading the clock again (a datetime.now) is at most one second earlier, and the box
+        # opens epochs from well before now's to one after it, so the token opens the same.
+        now = (self._clock() if issued_at is None else issued_at).timestamp()
         document = orjson.dumps(
             [
                 _FORMAT_VERSION,
@@ -306,24 +315,25 @@ class CredentialVault:
                 session.amr,
                 session.policy,
                 session.policy_arns,
-                None if session.issued_at is None else _epoch(session.issued_at),
+                None if issued_at is None else int(now),
             ]
         )
+        # Positional arguments here and below: keyword binding costs on every issue.
         sealed = self._box.seal(
-            document,
-            access_key_id.encode(),
-            now.timestamp(),
-            nonce=taken[_KEY_ID_BYTES + _SECRET_BYTES :],
+            document, access_key_id.encode(), now, taken[_KEY_ID_BYTES + _SECRET_BYTES :]
         )
-        # base64.urlsafe_b64encode, without its two calls.
-        token = binascii.b2a_base64(sealed, newline=False).translate(_URLSAFE).rstrip(b"=").decode()
+        # base64.urlsafe_b64encode, without its two calls (and without the newline, by slicing).
+        token = binascii.b2a_base64(sealed)[:-1].translate(_URLSAFE).rstrip(b"=").decode()
         if self._metrics is not None:
             self._metrics.credentials_issued()
         return TemporaryCredentials(
-            access_key_id=access_key_id,
-            secret_access_key=secret,
-            session_token=token,
-            expiration=_to_the_second(session.expires_at, expires),
+            access_key_id,  # access_key_id
+            secret,  # secret_access_key
+            token,  # session_token
+            # expiration; _to_the_second's test inline: the operations pass a UTC whole second.
+            expires_at
+            if expires_at.microsecond == 0 and expires_at.tzinfo is UTC
+            else _to_the_second(expires_at, expires),
         )
 
     def open(self, access_key_id: str, session_token: str) -> tuple[str, Session]:

@@ -102,7 +102,7 @@ class BoundedReading:
             # head with Content-Length): a call less on the usual read.
             if head >= 4 and (
                 head == n
-                or data.endswith(b"\r\nContent-Length: %d\r\n\r\n" % (n - head), 0, head)
+                or data.endswith(_LENGTH_ENDS.get(n - head) or _length_end(n - head), 0, head)
                 or _rest_is_body(data, head, n)
             ):
                 self._phase_at = BEGUN
@@ -243,6 +243,23 @@ _CONTENT_LENGTHS = (b"\r\nContent-Length:", b"\r\ncontent-length:")
 """The two spellings clients send; another one just takes the piece-by-piece path."""
 
 
+_LENGTH_ENDS: dict[int, bytes] = {}
+"""``\\r\\nContent-Length: <n>\\r\\n\\r\\n`` by body length, made once: a dict look-up costs less
+than formatting it on every read (clients send a few lengths again and again)."""
+_LENGTH_ENDS_MAX: Final = 4096
+"""Lengths kept at most (beyond, formatted at each use): a bound on the memory a client's varied
+lengths can take."""
+
+
+def _length_end(length: int) -> bytes:
+    """The end of a head whose last header is ``Content-Length: <length>``, kept while there is
+    room (see :data:`_LENGTH_ENDS`)."""
+    end = b"\r\nContent-Length: %d\r\n\r\n" % length
+    if len(_LENGTH_ENDS) < _LENGTH_ENDS_MAX:
+        _LENGTH_ENDS[length] = end
+    return end
+
+
 def _rest_is_body(data: bytes, end: int, n: int) -> bool:
     """Whether ``data[end:n]`` is exactly the body of the head ending at ``end``, by its
     ``Content-Length``. Anything else (a head begun in an earlier read, a pipelined request after
@@ -250,7 +267,7 @@ def _rest_is_body(data: bytes, end: int, n: int) -> bool:
     otherwise (two lengths, a Transfer-Encoding), the framing check after the feed ends the
     connection, as on the piecewise path."""
     # Content-Length is often the last header (wrk always puts it there): one comparison first.
-    if data.endswith(b"\r\nContent-Length: %d\r\n\r\n" % (n - end), 0, end):
+    if data.endswith(_LENGTH_ENDS.get(n - end) or _length_end(n - end), 0, end):
         return True
     for name in _CONTENT_LENGTHS:
         at = data.find(name, 0, end)

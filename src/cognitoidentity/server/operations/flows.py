@@ -31,7 +31,7 @@ from cognitoidentity.server.roles import (
     resolve_role,
 )
 from cognitoidentity.server.store.base import Identity, IdentityPool
-from cognitoidentity.server.trust import TrustVerdict, check_trust, trust_context
+from cognitoidentity.server.trust import TrustVerdict, check_trust, known_verdict, trust_context
 
 OPENID_TOKEN_LIFETIME = timedelta(seconds=600)
 """GetOpenIdToken: "The OpenID token is valid for 10 minutes." """
@@ -198,14 +198,21 @@ async def _credentials(
     provider: str | None,
     amr: Sequence[str],
 ) -> api.GetCredentialsForIdentityResponse:
-    now = ctx.runtime.clock().replace(microsecond=0)
-    verdict = await enhanced_flow_trust(ctx, pool, identity_id, role_arn, tags, amr, now)
+    runtime = ctx.runtime
+    now = runtime.clock().replace(microsecond=0)
+    # A foreign role, or one the role directory keeps as absent, is decided without the trust
+    # context or check_trust's coroutine (the same verdict check_trust gives).
+    verdict = known_verdict(
+        runtime.roles, runtime.settings.iam_roles, pool.account_id, role_arn, True
+    )
+    if verdict is None:
+        verdict = await enhanced_flow_trust(ctx, pool, identity_id, role_arn, tags, amr, now)
     if not verdict.trusted:
         # Also a role of another account (named by a user pool's cognito:roles claim, a SAML
         # assertion, or stored before pools were checked): STS would refuse, and so does
         # GetCredentialsForIdentity.
         raise api.InvalidIdentityPoolConfigurationException(INVALID_POOL_CONFIGURATION)
-    issued = ctx.runtime.credentials.issue(
+    issued = runtime.credentials.issue(
         Session(
             account_id=pool.account_id,
             role_arn=role_arn,
