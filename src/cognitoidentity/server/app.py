@@ -266,8 +266,8 @@ class Application:
             # The one place an unexpected exception becomes an answer: a 500 with no detail.
             error_log.exception("request %s (%s) failed", request_id, operation)
             answer = protocol.answer_error(INTERNAL_ERROR, request_id)
-        # _respond_answer and _done, inline: every call's answer comes here, and a coroutine and
-        # a call less per request count under load.
+        # What _respond sends, inline: every call's answer comes here, and a coroutine less per
+        # request counts under load.
         status = answer.status
         body = answer.body
         await send(
@@ -284,12 +284,7 @@ class Application:
             }
         )
         await send({"type": "http.response.body", "body": body})
-        elapsed = time.perf_counter() - started
-        metrics = mounted.metrics
-        if metrics is not None:
-            metrics.request(operation, status, elapsed)
-        if access_log.isEnabledFor(logging.INFO):
-            log_request(request_id, operation, status, elapsed)
+        _done(mounted, request_id, operation, status, started)
 
 
 INTERNAL_ERROR = InternalFailure("An internal error occurred.")

@@ -76,10 +76,6 @@ _FORMAT_1_MEMBERS: Final = 11
 """A format-1 document: the members before the role id."""
 _MAX_TOKEN_CHARS: Final = 16_384
 """Longer session tokens are refused before any decoding (a session with 50 tags is ~10 KB)."""
-_EPOCH_SECONDS: Final = 3600
-"""The sealing epoch of :class:`~.crypto.EpochBox` (its default, passed explicitly)."""
-_MAX_AGE_EPOCHS: Final = -(-MAX_SESSION_SECONDS // _EPOCH_SECONDS) + 1
-"""The oldest epoch the box opens, counted back from now's: the box's own rule."""
 OPENED_SESSIONS_MAX: Final = 4096
 """Opened session tokens a vault keeps (:class:`CredentialVault`'s "opened sessions" cache):
 about one per client calling with temporary credentials within the last hour."""
@@ -259,7 +255,6 @@ class CredentialVault:
         self._box = EpochBox(
             master_key,
             SESSION_TOKEN_PURPOSE,
-            epoch_seconds=_EPOCH_SECONDS,
             max_age_seconds=MAX_SESSION_SECONDS,
             random_bytes=self._random,
         )
@@ -292,7 +287,7 @@ class CredentialVault:
             :-1
         ].decode()
         expires_at = session.expires_at
-        expires = int(expires_at.timestamp())  # _epoch, inline: this runs on every issue
+        expires = _epoch(expires_at)
         issued_at = session.issued_at
         # The operations set issued_at to the clock's second: sealing under it rather than
         # reading the clock again (a datetime.now) is at most one second earlier, and the box
@@ -330,10 +325,7 @@ class CredentialVault:
             access_key_id,  # access_key_id
             secret,  # secret_access_key
             token,  # session_token
-            # expiration; _to_the_second's test inline: the operations pass a UTC whole second.
-            expires_at
-            if expires_at.microsecond == 0 and expires_at.tzinfo is UTC
-            else _to_the_second(expires_at, expires),
+            _to_the_second(expires_at, expires),  # expiration
         )
 
     def open(self, access_key_id: str, session_token: str) -> tuple[str, Session]:
@@ -366,7 +358,7 @@ class CredentialVault:
         except (binascii.Error, ValueError) as exc:
             raise InvalidSessionToken("session token is not base64url") from exc
         try:
-            plaintext, epoch = self._unseal(sealed, access_key_id.encode())
+            plaintext, span = self._unseal(sealed, access_key_id.encode())
             document = orjson.loads(plaintext)
             version, sealed_key_id, secret, account_id, role_arn, session_name, expires = document[
                 :7
@@ -394,25 +386,20 @@ class CredentialVault:
         )
         if _epoch(self._clock()) >= expires:
             raise SessionExpired(session)
-        if epoch is None:  # the first layout: no epoch to age
+        if span is None:  # the first layout: no epoch to age
             return OpenedSession(secret, session, float("-inf"), expires)
-        # The box opens epochs from _MAX_AGE_EPOCHS before now's to one after it.
-        return OpenedSession(
-            secret,
-            session,
-            (epoch - 1) * _EPOCH_SECONDS,
-            min(expires, (epoch + _MAX_AGE_EPOCHS + 1) * _EPOCH_SECONDS),
-        )
+        return OpenedSession(secret, session, span[0], min(expires, span[1]))
 
-    def _unseal(self, sealed: bytes, aad: bytes) -> tuple[bytes, int | None]:
-        """The plaintext, and the epoch it was sealed in (None: a token of the first layout)."""
+    def _unseal(self, sealed: bytes, aad: bytes) -> tuple[bytes, tuple[float, float] | None]:
+        """The plaintext, and the span of the clock in which the box opens it (None: a token of
+        the first layout, which has no epoch)."""
         try:
             plaintext = self._box.open(sealed, aad, self._clock().timestamp())
         except SealError:
             # A token of the first layout (from before an upgrade) starts with its random nonce,
             # which may even look like this layout's version byte.
             return self._v1.open(sealed, aad), None
-        return plaintext, int.from_bytes(sealed[1 : EpochBox.HEADER], "big")
+        return plaintext, self._box.opening_span(sealed)
 
 
 _Later = tuple[str | None, list[str], str | None, list[str], int | None]

@@ -110,6 +110,15 @@ class EpochBox:
             raise ValueError(f"a nonce is {NONCE_BYTES} bytes")
         return header + nonce + aead.encrypt(nonce, plaintext, header + aad)
 
+    def opening_span(self, sealed: bytes) -> tuple[float, float]:
+        """The span of the clock (epoch seconds, the first included, the second not) in which
+        :meth:`open` accepts ``sealed``'s epoch: from one epoch before it (clock skew between
+        processes) to the end of the last epoch ``max_age`` allows. For a value :meth:`open`
+        opened."""
+        epoch = int.from_bytes(sealed[1 : self.HEADER], "big")
+        length = self._epoch_seconds
+        return (epoch - 1) * length, (epoch + self._max_age_epochs + 1) * length
+
     def open(self, sealed: bytes, aad: bytes, now: float) -> bytes:
         if len(sealed) < self.HEADER + NONCE_BYTES + 16 or sealed[0] != self.VERSION:
             raise SealError("sealed value too short or of another version")

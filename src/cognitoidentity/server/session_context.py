@@ -99,9 +99,8 @@ def session_context(
     if parts is None:
         parts = session.context_parts = _session_parts(session)
     principal, issued, tags, web_identity = parts
-    utc = now if now.tzinfo is UTC else now.astimezone(UTC)
     context: dict[str, ContextValue] = {
-        "aws:CurrentTime": utc.replace(tzinfo=None).isoformat(timespec="seconds") + "Z",
+        "aws:CurrentTime": iso_time(now),
         "aws:EpochTime": str(int(now.timestamp())),
         "aws:SecureTransport": "true" if secure else "false",
     }

@@ -49,10 +49,6 @@ MAX_PRESIGN_EXPIRES = 7 * 24 * 3600
 """Longest ``X-Amz-Expires`` a presigned request may ask for (AWS: one week)."""
 SIGNING_KEY_CACHE_SIZE = 1024
 """Derived signing keys kept per verifier; one per (secret, day, region, service)."""
-_HMAC_BLOCK = 64
-"""SHA-256's block size, HMAC's key pad length (RFC 2104)."""
-_IPAD = bytes.maketrans(bytes(range(256)), bytes(b ^ 0x36 for b in range(256)))
-_OPAD = bytes.maketrans(bytes(range(256)), bytes(b ^ 0x5C for b in range(256)))
 UNSIGNED_X_AMZ_HEADERS = frozenset({"x-amz-cf-id"})
 """``x-amz-*`` headers allowed unsigned: CloudFront adds ``X-Amz-Cf-Id`` on its way to the origin,
 after the client signed."""
@@ -263,26 +259,19 @@ def _sign(key: bytes, message: str) -> bytes:
 
 
 class _HmacKey:
-    """HMAC-SHA256 with one key (RFC 2104), its two padded key blocks hashed once: a signature
-    is then two copies of a hash state and two updates, where ``hmac.digest`` hashes the pads
-    again at every call."""
+    """HMAC-SHA256 with one key, the key set up once (the standard library's HMAC object,
+    copied for each message): ``hmac.digest`` sets the key up again at every call."""
 
-    __slots__ = ("_inner", "_outer")
+    __slots__ = ("_hmac",)
 
     def __init__(self, key: bytes) -> None:
-        if len(key) > _HMAC_BLOCK:
-            key = hashlib.sha256(key).digest()
-        block = key.ljust(_HMAC_BLOCK, b"\0")
-        self._inner = hashlib.sha256(block.translate(_IPAD))
-        self._outer = hashlib.sha256(block.translate(_OPAD))
+        self._hmac = hmac.new(key, digestmod="sha256")
 
     def hexdigest(self, message: bytes) -> str:
         """``hmac.digest(key, message, "sha256").hex()``."""
-        inner = self._inner.copy()
-        inner.update(message)
-        outer = self._outer.copy()
-        outer.update(inner.digest())
-        return outer.hexdigest()
+        signer = self._hmac.copy()
+        signer.update(message)
+        return signer.hexdigest()
 
 
 class SigV4Verifier:
@@ -623,7 +612,7 @@ class SigV4Verifier:
     def _signing_key(self, secret: str, date: str, region: str, service: str) -> _HmacKey:
         """kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + kSecret, Date), Region), Service),
         "aws4_request"), ready to sign with; kept (the "signing keys" cache): four HMACs and
-        the pads' hashing a request saved for every client that signs more than once a day."""
+        the key's set-up a request saved for every client that signs more than once a day."""
         cache_key = (secret, date, region, service)
         key = self._signing_keys.get(cache_key)
         if key is None:
