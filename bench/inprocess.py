@@ -4,7 +4,8 @@
 measures the other load. This driver measures what the server itself spends on one request: the
 tree's own application and HTTP/1.1 connection class, configured as ``cognitoidentity serve``
 configures them (``bootstrap.start``/``mount`` in an ``Application``, ``http1.protocol_class``, a
-``uvicorn.Config`` with the same options), fed by a fake transport. The set-up (pools, roles, an
+``uvicorn.Config`` with the same options, on uvloop when it is installed, as ``loop="auto"``
+chooses), fed by a fake transport. The set-up (pools, roles, an
 identity, an IAM OIDC provider for an OpenID provider served from a thread on loopback, a login)
 goes through the same connections as raw signed HTTP requests; then each scenario's one request
 is replayed ``--requests`` times and the cost per request printed:
@@ -25,6 +26,7 @@ or ``.venv/bin/python bench/inprocess.py``, from the repository root)::
     .venv/bin/python bench/inprocess.py --scenarios GetId --requests 5000 --connections 8
     .venv/bin/python bench/inprocess.py --instructions --connections 32 --keep-callgrind /tmp/cg
     .venv/bin/python bench/inprocess.py --connections 32 --count-calls /tmp/calls.json
+    .venv/bin/python bench/inprocess.py --scenarios Decide --connections 32
 
 ``--keep-callgrind DIR`` keeps callgrind's dumps (``DIR/cg.out.N``: N = 2 is the first scenario's
 replay) for ``callgrind_annotate`` (give it every dump of a run: the function names of a dump may
@@ -33,10 +35,18 @@ function calls per request (``sys.setprofile``, one replay): deterministic, so t
 can be compared function by function.
 
 ``--connections C`` sends C requests (one per connection) in each event-loop turn, as a loaded
-server receives them; 1 (the default) is one client calling in turn, where everything done once
-per turn (the store's change check) counts for every request. The requests are those of
-``bench/run``'s scenarios of the same names (``bench/scenarios.py``); a call that does not answer
-200 stops the run.
+server receives them (wrk's 32 connections: ``--connections 32``); 1 (the default) is one client
+calling in turn, where everything done once per turn (the store's change check) counts for every
+request. The requests are those of ``bench/run``'s scenarios of the same names
+(``bench/scenarios.py``); a call that does not answer 200 stops the run. Besides the five run by
+default:
+
+- ``GetId+oidc/fresh`` and ``GetCredentialsForIdentity+oidc/fresh``: a token never sent before at
+  each call (minted before each replay, outside what is measured), so every call verifies an RS256
+  signature;
+- ``Decide``: the decision endpoint on ``bench/decisions.py``'s role, policies and session, followed
+  by :data:`BARE`, the policy engine alone on what it decided, and their ratio (issue 13's target:
+  at least 50 %). It needs this repository's ``bench`` package and a tree with decisions.
 """
 
 from __future__ import annotations
@@ -44,6 +54,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import itertools
 import json
 import logging
 import os
@@ -55,7 +66,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from email.utils import formatdate
@@ -88,7 +99,18 @@ SCENARIOS = (
     "GetId+oidc",
     "GetCredentialsForIdentity+oidc",
     "GetId",
+    "GetId+oidc/fresh",
+    "GetCredentialsForIdentity+oidc/fresh",
+    "Decide",
 )
+BARE = "bare policy evaluation"
+"""Measured after Decide whenever it is: the policy engine's ``evaluate`` alone (as bench/run's
+reference loop calls it) on Decide's policies and request, one call per "request"."""
+DEFAULT_SCENARIOS = SCENARIOS[:5]
+"""The scenarios run without ``--scenarios``: those every compared tree serves with one request."""
+DECISIONS_PATH = "/_cognitoidentity/v1/decisions"
+REPOSITORY = str(Path(__file__).resolve().parents[1])
+"""Where ``bench`` (Decide's set-up, ``bench/decisions.py``) is imported from."""
 ZERO_MARK = os.getppid
 """Called just before a measured replay: callgrind zeroes its counts there (``getppid``)."""
 DUMP_MARK = os.getpgrp
@@ -173,17 +195,19 @@ class Keys:
     secret_access_key: str
 
 
-def raw_request(headers: dict[str, str], body: bytes) -> bytes:
+def raw_request(headers: dict[str, str], body: bytes, path: str = "/") -> bytes:
     """The bytes of a POST, as wrk sends a replayed request: Host, the headers, Content-Length."""
-    lines = [b"POST / HTTP/1.1", b"Host: " + HOST.encode()]
+    lines = [b"POST " + path.encode() + b" HTTP/1.1", b"Host: " + HOST.encode()]
     lines += [f"{k}: {v}".encode() for k, v in headers.items() if k.lower() != "host"]
     lines.append(b"Content-Length: %d" % len(body))
     return b"\r\n".join(lines) + b"\r\n\r\n" + body
 
 
-def signed(headers: dict[str, str], body: bytes, keys: Keys, service: str) -> dict[str, str]:
+def signed(
+    headers: dict[str, str], body: bytes, keys: Keys, service: str, path: str = "/"
+) -> dict[str, str]:
     request = AWSRequest(
-        method="POST", url=f"http://{HOST}/", data=body, headers={"Host": HOST, **headers}
+        method="POST", url=f"http://{HOST}{path}", data=body, headers={"Host": HOST, **headers}
     )
     credentials = Credentials(keys.access_key_id, keys.secret_access_key)
     SigV4Auth(credentials, service, REGION).add_auth(request)
@@ -241,9 +265,9 @@ class OidcProvider:
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
-    def mint(self) -> str:
+    def mint(self, **extra: Any) -> str:
         now = int(time.time())
-        claims = {
+        claims: dict[str, Any] = {
             "iss": self.url,
             "sub": "bench-oidc-user",
             "aud": OIDC_CLIENT_ID,
@@ -251,6 +275,7 @@ class OidcProvider:
             "exp": now + 24 * 3600,
             "email": "bench@example.com",
             "email_verified": True,
+            **extra,
         }
         header = {"alg": "RS256", "kid": self.kid, "typ": "JWT"}
         return jws.serialize_compact(
@@ -373,8 +398,24 @@ class InProcessServer:
 # --- set-up and scenarios -------------------------------------------------------------------
 
 
-async def set_up(server: InProcessServer, keys: Keys, provider: OidcProvider) -> dict[str, bytes]:
-    """The pools, identities and login of ``bench/run``'s fixture; each scenario's request."""
+Requests = Callable[[int], Iterator[bytes]]
+"""A scenario's requests: given how many a replay sends, the iterator it sends them from (made
+just before the replay, outside what is measured)."""
+
+
+def same(request: bytes) -> Requests:
+    return lambda count: itertools.repeat(request, count)
+
+
+async def set_up(
+    server: InProcessServer,
+    keys: Keys,
+    provider: OidcProvider,
+    scenarios: list[str],
+    bare: list[Callable[[], object]],
+) -> dict[str, Requests]:
+    """The pools, identities and login of ``bench/run``'s fixture; each scenario's requests.
+    With Decide, its bare evaluation is added to ``bare``."""
 
     async def json_answer(request: bytes) -> dict[str, Any]:
         answer: dict[str, Any] = json.loads(body_of(await server.call(request)))
@@ -408,13 +449,14 @@ async def set_up(server: InProcessServer, keys: Keys, provider: OidcProvider) ->
     found = re.search(rb"<OpenIDConnectProviderArn>([^<]+)<", created)
     if found is None:
         raise RuntimeError(f"no provider ARN in {created!r}")
+    oidc_arn = found.group(1).decode()
     oidc_pool = await json_answer(
         json_call(
             "CreateIdentityPool",
             {
                 "IdentityPoolName": "bench_oidc",
                 "AllowUnauthenticatedIdentities": False,
-                "OpenIdConnectProviderARNs": [found.group(1).decode()],
+                "OpenIdConnectProviderARNs": [oidc_arn],
             },
             keys,
         )
@@ -423,29 +465,209 @@ async def set_up(server: InProcessServer, keys: Keys, provider: OidcProvider) ->
     await server.call(
         json_call("SetIdentityPoolRoles", {"IdentityPoolId": oidc_pool_id, "Roles": ROLES}, keys)
     )
-    logins = {provider.url.removeprefix("http://"): provider.mint()}
+    login_key = provider.url.removeprefix("http://")
+    logins = {login_key: provider.mint()}
     login_identity_id = (
         await json_answer(json_call("GetId", {"IdentityPoolId": oidc_pool_id, "Logins": logins}))
     )["IdentityId"]
     # The first signing key is made in the background at start: wait for it here (a token needs
     # it), so that its RSA generation is not measured with a scenario.
     await server.call(json_call("GetOpenIdToken", {"IdentityId": identity_id}))
-    return {
-        "GetCredentialsForIdentity": json_call(
-            "GetCredentialsForIdentity", {"IdentityId": identity_id}
+
+    def fresh(operation: str, params: dict[str, Any]) -> Requests:
+        # A token never sent before at each call, so that every call verifies a signature, as
+        # bench/run's /fresh scenarios do with more tokens than the server remembers.
+        def requests(count: int) -> Iterator[bytes]:
+            tokens = [provider.mint(jti=secrets.token_hex(8)) for _ in range(count)]
+            return iter(
+                [json_call(operation, {**params, "Logins": {login_key: t}}) for t in tokens]
+            )
+
+        return requests
+
+    requests = {
+        "GetCredentialsForIdentity": same(
+            json_call("GetCredentialsForIdentity", {"IdentityId": identity_id})
         ),
-        "DescribeIdentityPool": json_call(
-            "DescribeIdentityPool", {"IdentityPoolId": pool_id}, keys
+        "DescribeIdentityPool": same(
+            json_call("DescribeIdentityPool", {"IdentityPoolId": pool_id}, keys)
         ),
-        "GetId+oidc": json_call("GetId", {"IdentityPoolId": oidc_pool_id, "Logins": logins}),
-        "GetCredentialsForIdentity+oidc": json_call(
-            "GetCredentialsForIdentity", {"IdentityId": login_identity_id, "Logins": logins}
+        "GetId+oidc": same(json_call("GetId", {"IdentityPoolId": oidc_pool_id, "Logins": logins})),
+        "GetCredentialsForIdentity+oidc": same(
+            json_call(
+                "GetCredentialsForIdentity", {"IdentityId": login_identity_id, "Logins": logins}
+            )
         ),
-        "GetId": json_call("GetId", {"IdentityPoolId": pool_id}),
+        "GetId": same(json_call("GetId", {"IdentityPoolId": pool_id})),
+        "GetId+oidc/fresh": fresh("GetId", {"IdentityPoolId": oidc_pool_id}),
+        "GetCredentialsForIdentity+oidc/fresh": fresh(
+            "GetCredentialsForIdentity", {"IdentityId": login_identity_id}
+        ),
     }
+    if "Decide" in scenarios:
+        requests["Decide"], evaluation = await set_up_decide(
+            server, keys, provider, oidc_arn, json_answer
+        )
+        bare.append(evaluation)
+    return requests
 
 
-async def replay(server: InProcessServer, request: bytes, rounds: int, connections: int) -> None:
+async def set_up_decide(
+    server: InProcessServer,
+    keys: Keys,
+    provider: OidcProvider,
+    oidc_arn: str,
+    json_answer: Callable[[bytes], Awaitable[dict[str, Any]]],
+) -> tuple[Requests, Callable[[], object]]:
+    """bench/run's Decide scenario (``bench/decisions.py``): a role with its trust policy and 3
+    policies of 10 statements, a pool mapping the login's claims to principal tags, a session of
+    it; the decision request, its forwarded request signed when a replay's requests are made (it
+    is accepted for 5 minutes), and checked to be an Allow; and the bare evaluation of what it
+    decided (``bench/references.py``'s loop)."""
+    # Imported here: the older trees compared by the other scenarios have no decisions.
+    sys.path.insert(0, REPOSITORY)
+    from botocore.credentials import Credentials as BotoCredentials
+
+    from bench.decisions import (
+        ALLOWED,
+        DECISION_METHOD,
+        DECISION_PATH,
+        DECISION_ROLE,
+        POLICIES,
+        SOURCE_IP,
+        TAG_CLAIMS,
+        TAGS,
+        bare_policies,
+        forwarded_headers,
+        trust_policy,
+    )
+
+    login_key = provider.url.removeprefix("http://")
+    pool_id = (
+        await json_answer(
+            json_call(
+                "CreateIdentityPool",
+                {
+                    "IdentityPoolName": "bench_decisions",
+                    "AllowUnauthenticatedIdentities": False,
+                    "OpenIdConnectProviderARNs": [oidc_arn],
+                },
+                keys,
+            )
+        )
+    )["IdentityPoolId"]
+    await server.call(
+        json_call(
+            "SetPrincipalTagAttributeMap",
+            {
+                "IdentityPoolId": pool_id,
+                "IdentityProviderName": login_key,
+                "UseDefaults": False,
+                "PrincipalTags": TAG_CLAIMS,
+            },
+            keys,
+        )
+    )
+    trust = trust_policy(
+        pool_id, "authenticated", ("sts:AssumeRoleWithWebIdentity", "sts:TagSession")
+    )
+    created = body_of(
+        await server.call(
+            iam_call(
+                "CreateRole", {"RoleName": DECISION_ROLE, "AssumeRolePolicyDocument": trust}, keys
+            )
+        )
+    )
+    role = re.search(rb"<Arn>([^<]+)<", created)
+    if role is None:
+        raise RuntimeError(f"no role ARN in {created!r}")
+    for policy in POLICIES:
+        if policy.kind == "inline":
+            await server.call(
+                iam_call(
+                    "PutRolePolicy",
+                    {
+                        "RoleName": DECISION_ROLE,
+                        "PolicyName": policy.name,
+                        "PolicyDocument": policy.document,
+                    },
+                    keys,
+                )
+            )
+            continue
+        made = body_of(
+            await server.call(
+                iam_call(
+                    "CreatePolicy",
+                    {"PolicyName": policy.name, "PolicyDocument": policy.document},
+                    keys,
+                )
+            )
+        )
+        arn = re.search(rb"<Arn>([^<]+)<", made)
+        if arn is None:
+            raise RuntimeError(f"no policy ARN in {made!r}")
+        await server.call(
+            iam_call(
+                "AttachRolePolicy",
+                {"RoleName": DECISION_ROLE, "PolicyArn": arn.group(1).decode()},
+                keys,
+            )
+        )
+    await server.call(
+        json_call(
+            "SetIdentityPoolRoles",
+            {"IdentityPoolId": pool_id, "Roles": {"authenticated": role.group(1).decode()}},
+            keys,
+        )
+    )
+    logins = {login_key: provider.mint(**{TAG_CLAIMS[t]: v for t, v in TAGS.items()})}
+    identity_id = (
+        await json_answer(json_call("GetId", {"IdentityPoolId": pool_id, "Logins": logins}))
+    )["IdentityId"]
+    issued = (
+        await json_answer(
+            json_call("GetCredentialsForIdentity", {"IdentityId": identity_id, "Logins": logins})
+        )
+    )["Credentials"]
+    session = BotoCredentials(issued["AccessKeyId"], issued["SecretKey"], issued["SessionToken"])
+
+    def decision() -> bytes:
+        body = json.dumps(
+            {
+                "Request": {
+                    "Method": DECISION_METHOD,
+                    "Path": DECISION_PATH,
+                    "Headers": forwarded_headers(session),
+                },
+                "SourceIp": SOURCE_IP,
+            },
+            separators=(",", ":"),
+        ).encode()
+        headers = signed(
+            {"Content-Type": "application/json"}, body, keys, "cognito-identity", DECISIONS_PATH
+        )
+        return raw_request(headers, body, DECISIONS_PATH)
+
+    answer = body_of(await server.call(decision()))
+    if ALLOWED.encode() not in answer:
+        raise RuntimeError(f"the decision set up is not an Allow: {answer[:2000]!r}")
+    from cognitoidentity.server.policy import Request, evaluate
+
+    decided = json.loads(answer)
+    policies = bare_policies()
+    action, resource, context = decided["Action"], decided["Resource"], decided["Context"]
+    if evaluate(Request(action, resource, context), policies).outcome != decided["Outcome"]:
+        raise RuntimeError("the bare engine does not decide as the endpoint did")
+    return (
+        lambda count: itertools.repeat(decision(), count),
+        lambda: evaluate(Request(action, resource, context), policies),
+    )
+
+
+async def replay(
+    server: InProcessServer, requests: Iterator[bytes], rounds: int, connections: int
+) -> None:
     """``rounds`` turns of ``connections`` requests, one per connection, each turn's answers
     awaited before the next."""
     loop = asyncio.get_running_loop()
@@ -455,7 +677,7 @@ async def replay(server: InProcessServer, request: bytes, rounds: int, connectio
             waiters = []
             for connection, transport in opened:
                 waiters.append(transport.answer(loop))
-                connection.data_received(request)
+                connection.data_received(next(requests))
             for waiter in waiters:
                 answer = await waiter
                 if answer[9:12] != b"200":
@@ -512,26 +734,39 @@ async def measure(
         server = InProcessServer(Path(work), keys)
         await server.start()
         try:
-            requests = await set_up(server, keys, provider)
+            bare: list[Callable[[], object]] = []
+            requests = await set_up(server, keys, provider, scenarios, bare)
+
+            async def send(name: str, rounds: int) -> Callable[[], Awaitable[None]]:
+                # What a measured window runs, made before it.
+                if name == BARE:
+
+                    async def evaluations() -> None:
+                        for _ in range(rounds * args.connections):
+                            bare[0]()
+
+                    return evaluations
+                sending = requests[name](rounds * args.connections)
+                return lambda: replay(server, sending, rounds, args.connections)
+
             rounds = max(1, args.requests // args.connections)
             # One replay, not counted, before the measured ones: under callgrind the first window
             # between the marks counted ~18 million instructions more than the next ones of the
             # same scenario (whichever scenario came first, with or without a replay before it
             # outside the marks), while the Python calls, reads and collections were the same.
             # So the first window is a scenario's replay between the marks, and is dropped.
+            first = await send(scenarios[0], rounds)
             if args.markers:
                 ZERO_MARK()
-            await replay(server, requests[scenarios[0]], rounds, args.connections)
+            await first()
             if args.markers:
                 DUMP_MARK()
             for name in scenarios:
-                request = requests[name]
-                await replay(
-                    server, request, max(1, args.warmup // args.connections), args.connections
-                )
+                await (await send(name, max(1, args.warmup // args.connections)))()
                 best = float("inf")
                 counts: dict[str, int] = {}
                 for _ in range(1 if args.markers or args.count_calls else args.repeat):
+                    window = await send(name, rounds)
                     with (
                         gc_collected(),
                         calls_counted(counts) if args.count_calls else nullcontext(),
@@ -539,7 +774,7 @@ async def measure(
                         if args.markers:
                             ZERO_MARK()
                         started = time.process_time()
-                        await replay(server, request, rounds, args.connections)
+                        await window()
                         elapsed = time.process_time() - started
                         if args.markers:
                             DUMP_MARK()
@@ -551,6 +786,17 @@ async def measure(
         finally:
             await server.stop()
     return results
+
+
+def with_serve_loop(work: Coroutine[Any, Any, dict[str, float]]) -> dict[str, float]:
+    """``work`` run on the event loop ``cognitoidentity serve`` runs on: uvicorn's
+    ``loop="auto"``, uvloop when it is installed."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(work)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(work)
 
 
 # --- callgrind ------------------------------------------------------------------------------
@@ -616,7 +862,11 @@ def without_options(argv: list[str], options: dict[str, int]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated")
+    parser.add_argument(
+        "--scenarios",
+        default=",".join(DEFAULT_SCENARIOS),
+        help=f"comma-separated, of {', '.join(SCENARIOS)} (default: the first five)",
+    )
     parser.add_argument("--requests", type=int, default=3000, help="per measured replay")
     parser.add_argument("--warmup", type=int, default=300)
     parser.add_argument("--repeat", type=int, default=3, help="replays; the fastest counts")
@@ -636,6 +886,8 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [s for s in scenarios if s not in SCENARIOS]
     if unknown:
         parser.error(f"unknown scenario {unknown[0]} (one of {', '.join(SCENARIOS)})")
+    if "Decide" in scenarios:
+        scenarios.insert(scenarios.index("Decide") + 1, BARE)
     requests = max(1, args.requests // args.connections) * args.connections
     if args.instructions:
         figures = under_callgrind(argv, scenarios, requests, args.keep_callgrind)
@@ -643,7 +895,7 @@ def main(argv: list[str] | None = None) -> int:
         shown: Callable[[float], str] = lambda v: f"{v:,.0f}"  # noqa: E731
     else:
         called: dict[str, dict[str, float]] = {}
-        figures = asyncio.run(measure(args, scenarios, called))
+        figures = with_serve_loop(measure(args, scenarios, called))
         if args.count_calls:
             Path(args.count_calls).write_text(json.dumps(called, indent=1, sort_keys=True))
         if args.markers:
@@ -658,7 +910,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.connections} connection(s), {unit}"
     )
     for name, value in figures.items():
-        print(f"  {name:32} {shown(value):>12}")
+        print(f"  {name:36} {shown(value):>12}")
+    if "Decide" in figures:
+        # Issue 13's target, as bench/run prints it: Decide's rate over the bare engine's.
+        print(f"  {'Decide / ' + BARE + ', rate':36} {figures[BARE] / figures['Decide']:>12.0%}")
     return 0
 
 
