@@ -189,3 +189,21 @@ def test_a_kept_session_gives_each_call_its_own_context() -> None:
     third = session_context(session, now=NOW, source_ip=None, secure=False, region=None)
     assert third["aws:PrincipalTag/Team"] == "blue"
     assert third[AMR_KEY] == list(AMR)
+
+
+def test_the_clock_keys_are_those_of_each_call_s_own_second() -> None:
+    # aws:CurrentTime and aws:EpochTime are kept per second: the last microsecond of a second and
+    # the first of the next give each their own, and the two keys always name the same second.
+    session = full_session()
+    end_of_second = NOW + timedelta(seconds=7, microseconds=999_999)
+    seen = [
+        session_context(session, now=moment, source_ip=None, secure=True, region=None)
+        for moment in (end_of_second, end_of_second + timedelta(microseconds=1), end_of_second)
+    ]
+    assert [c["aws:CurrentTime"] for c in seen] == [
+        "2026-11-26T12:00:07Z",
+        "2026-11-26T12:00:08Z",
+        "2026-11-26T12:00:07Z",
+    ]
+    epoch = int(NOW.timestamp())
+    assert [c["aws:EpochTime"] for c in seen] == [str(epoch + 7), str(epoch + 8), str(epoch + 7)]

@@ -141,7 +141,14 @@ class DecisionDesk:
         if not isinstance(session, Session):
             return _root(caller, action, resource, params, forwarded)
         identity = _identity(caller, session, params, forwarded)
-        authority = await ctx.runtime.roles.authority(session.account_id, session.role_arn)
+        roles = ctx.runtime.roles
+        # What the role directory keeps is found without a coroutine (as the trust check does).
+        kept = roles.kept(session.account_id, session.role_arn)
+        authority = (
+            kept[1]
+            if kept is not None
+            else await roles.authority(session.account_id, session.role_arn)
+        )
         context = session_context(
             session,
             now=self._clock(),
@@ -159,7 +166,9 @@ class DecisionDesk:
         decision = evaluate(
             Request(action, resource, context),
             authority.permissions,
-            session_policies=await session_policies(ctx.runtime, session),
+            session_policies=(
+                await session_policies(ctx.runtime, session) if session.has_session_policy else None
+            ),
             boundary=authority.boundary,
         )
         return _decided(action, resource, caller, identity, context, decision)

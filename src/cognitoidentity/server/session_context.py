@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Final
 
 from cognitoidentity.server.credentials import ContextParts, Session
@@ -76,6 +77,13 @@ def principal_tags(
     return dict(merged.values())
 
 
+@lru_cache(maxsize=4)
+def _clock_keys(epoch: int) -> tuple[str, str]:
+    """``aws:CurrentTime`` and ``aws:EpochTime`` of a second. Memoized (a pure function): every
+    call of one second asks for the same two strings."""
+    return iso_time(datetime.fromtimestamp(epoch, UTC)), str(epoch)
+
+
 def session_context(
     session: Session,
     *,
@@ -99,9 +107,10 @@ def session_context(
     if parts is None:
         parts = session.context_parts = _session_parts(session)
     principal, issued, tags, web_identity = parts
+    current_time, epoch_time = _clock_keys(int(now.timestamp()))
     context: dict[str, ContextValue] = {
-        "aws:CurrentTime": iso_time(now),
-        "aws:EpochTime": str(int(now.timestamp())),
+        "aws:CurrentTime": current_time,
+        "aws:EpochTime": epoch_time,
         "aws:SecureTransport": "true" if secure else "false",
     }
     context.update(principal)

@@ -290,6 +290,7 @@ class SigV4Verifier:
         self._service = service
         self._clock = clock
         self._max_skew = max_skew
+        self._max_behind = -max_skew
         self._skew_text = f"{int(max_skew.total_seconds() // 60)} min."
         self._signing_keys: Cache[tuple[str, str, str, str], _HmacKey] = Cache(
             "signing keys",
@@ -491,6 +492,9 @@ class SigV4Verifier:
 
     def _check_time(self, moment: datetime, amz_date: str) -> None:
         now = self._now()
+        ahead = moment - now
+        if self._max_behind <= ahead <= self._max_skew:
+            return
         earliest = now - self._max_skew
         latest = now + self._max_skew
         if moment < earliest:
