@@ -179,13 +179,15 @@ def forwarded_request(request: Mapping[str, Any]) -> HttpRequest:
     case (a name given twice in different cases: its values joined with ``,``, as a repeated
     header's are); the body is ``Body`` (UTF-8 text), ``BodyBase64``, or only its hash,
     ``BodySha256``; none of them: an empty body."""
-    given = [name for name in ("Body", "BodyBase64", "BodySha256") if name in request]
-    if len(given) > 1:
-        raise ValidationException(
-            f"Only one of Body, BodyBase64 and BodySha256 may be given, not {' and '.join(given)}."
-        )
     body = b""
     body_sha256: str | None = None
+    if len(request) > 4:  # Method, Path and Headers are required: two bodies make five members
+        given = [name for name in ("Body", "BodyBase64", "BodySha256") if name in request]
+        if len(given) > 1:
+            raise ValidationException(
+                "Only one of Body, BodyBase64 and BodySha256 may be given, not"
+                f" {' and '.join(given)}."
+            )
     if "Body" in request:
         body = request["Body"].encode()
     elif "BodyBase64" in request:
@@ -195,10 +197,13 @@ def forwarded_request(request: Mapping[str, Any]) -> HttpRequest:
             raise ValidationException("BodyBase64 is not valid base64.") from exc
     elif "BodySha256" in request:
         body_sha256 = request["BodySha256"].lower()
-    headers: dict[str, str] = {}
-    for name, value in request["Headers"].items():
-        key = name.lower()
-        headers[key] = f"{headers[key]},{value}" if key in headers else value
+    given_headers: Mapping[str, str] = request["Headers"]
+    headers = {name.lower(): value for name, value in given_headers.items()}
+    if len(headers) != len(given_headers):  # a name given twice, in two cases
+        headers = {}
+        for name, value in given_headers.items():
+            key = name.lower()
+            headers[key] = f"{headers[key]},{value}" if key in headers else value
     return HttpRequest(
         request["Method"].upper(),
         request["Path"],

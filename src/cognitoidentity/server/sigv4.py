@@ -175,6 +175,25 @@ def _parse_iso_basic(value: str) -> datetime | None:
         return None
 
 
+@lru_cache(maxsize=1024)
+def _good_scope(credential: str, day: str, service: str) -> tuple[str, str, str, str] | None:
+    """``SigV4Verifier._check_scope``'s answer for a scope it accepts, None for any other (which
+    it then words). Memoized: a client signs with the same scope all day."""
+    parts = credential.split("/")
+    if len(parts) != 5:
+        return None
+    access_key_id, scope_date, region, scope_service, terminator = parts
+    if (
+        not access_key_id
+        or not region
+        or scope_service != service
+        or terminator != TERMINATOR
+        or scope_date != day
+    ):
+        return None
+    return access_key_id, scope_date, region, scope_service
+
+
 def _parse_http_date(value: str) -> datetime | None:
     """A ``Date`` header: botocore, given one, sends it in RFC 1123 form and signs with it."""
     moment = _parse_iso_basic(value)
@@ -542,6 +561,9 @@ class SigV4Verifier:
 
         The region is not checked against a list: a self-hosted server answers whatever region its
         clients are configured with, and hands the region back in :class:`Caller`."""
+        good = _good_scope(credential, amz_date[:8], self._service)
+        if good is not None:
+            return good
         parts = credential.split("/")
         if len(parts) != 5:
             raise IncompleteSignatureException(

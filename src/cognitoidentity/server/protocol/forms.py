@@ -16,10 +16,21 @@ def form_fields(request: HttpRequest) -> dict[str, str]:
     fields: dict[str, str] = {}
     if request.query_string:
         fields.update(_pairs(request.query_string))
-    content_type = request.headers.get("content-type", "")
-    if request.body and content_type.lower().startswith(FORM_CONTENT_TYPE):
+    if _form_body(request):
         fields.update(_pairs(request.body.decode("utf-8", "replace")))
     return fields
+
+
+def may_have_fields(request: HttpRequest) -> bool:
+    """Whether :func:`form_fields` can find any parameter: a query string, or a form body (a
+    protocol that routes on a parameter rules out every other request without parsing)."""
+    return bool(request.query_string) or _form_body(request)
+
+
+def _form_body(request: HttpRequest) -> bool:
+    return bool(request.body) and request.headers.get("content-type", "").lower().startswith(
+        FORM_CONTENT_TYPE
+    )
 
 
 def _pairs(text: str) -> dict[str, str]:

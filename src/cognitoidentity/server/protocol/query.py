@@ -63,7 +63,7 @@ from cognitoidentity.server.errors import (
 )
 from cognitoidentity.server.protocol import shapes
 from cognitoidentity.server.protocol.base import Answer, Call, Operation, operations_of
-from cognitoidentity.server.protocol.forms import FORM_CONTENT_TYPE, form_fields
+from cognitoidentity.server.protocol.forms import FORM_CONTENT_TYPE, form_fields, may_have_fields
 from cognitoidentity.server.sigv4 import HttpRequest
 
 __all__ = [
@@ -279,7 +279,11 @@ class QueryProtocol:
     def route_request(self, request: HttpRequest) -> Call | None:
         # GETs with the parameters in the query string are Query calls too: a presigned
         # GetCallerIdentity, as Vault and the EKS authenticator send it.
-        if request.method not in ("POST", "GET") or "x-amz-target" in request.headers:
+        if (
+            request.method not in ("POST", "GET")
+            or "x-amz-target" in request.headers
+            or not may_have_fields(request)
+        ):
             return None
         fields = form_fields(request)
         if not fields.get("Action"):
