@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import random
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -128,3 +129,17 @@ def test_a_timestamp_beside_nulls_and_unknown_members() -> None:
         "IdentityId": "us-east-1:x",
         "Credentials": {"AccessKeyId": "ASIA", "Expiration": WHEN.timestamp()},
     }
+
+
+def test_timestamps_written_in_turn_each_give_their_own_number() -> None:
+    # The writer keeps the last datetime it wrote: alternating ones must not mix.
+    shape = MODEL.operation_model("GetCredentialsForIdentity").output_shape
+    assert shape is not None
+    later = WHEN + timedelta(seconds=1, milliseconds=500)
+    for when in (WHEN, WHEN, later, WHEN, later, later):
+        value = {"Credentials": {"Expiration": when}}
+        written = shapes.serialize(shape, value)
+        assert written == shapes._out(shape, value)
+        assert written["Credentials"]["Expiration"] == (
+            int(when.timestamp()) if when.timestamp().is_integer() else when.timestamp()
+        )

@@ -8,7 +8,7 @@ import base64
 import re
 import secrets
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import orjson
 import pytest
@@ -324,3 +324,38 @@ def test_caches_off_keeps_no_session() -> None:
     assert first == again
     assert first is not again
     assert len(vault._opened) == 0
+
+
+def test_times_are_the_clocks_second_made_once_per_second() -> None:
+    vault = CredentialVault(master(), Clock())
+    lifetime = timedelta(hours=1)
+    first = vault.times(NOW + timedelta(microseconds=250), lifetime)
+    assert first.now == NOW and first.now.tzinfo is UTC
+    assert first.epoch == int(NOW.timestamp())
+    assert first.expires_at == NOW + lifetime
+    assert first.expires == int((NOW + lifetime).timestamp())
+    # The same second (and lifetime): the same answer; another second, zone or lifetime: anew.
+    assert vault.times(NOW + timedelta(microseconds=999_999), lifetime) is first
+    later = vault.times(NOW + timedelta(seconds=1), lifetime)
+    assert later.now == NOW + timedelta(seconds=1)
+    assert vault.times(NOW - timedelta(microseconds=1), lifetime).now == NOW - timedelta(seconds=1)
+    assert vault.times(NOW, timedelta(minutes=15)).expires_at == NOW + timedelta(minutes=15)
+    elsewhere = timezone(timedelta(hours=2))
+    local = vault.times(NOW.astimezone(elsewhere), timedelta(minutes=15))
+    assert local.now.tzinfo is elsewhere and local.now == NOW
+    naive = vault.times(datetime(2026, 11, 26, 12, 0, 0, 5), lifetime)
+    assert naive.now == datetime(2026, 11, 26, 12, 0, 0) and naive.now.tzinfo is None
+
+
+def test_a_session_made_of_times_opens_as_any_other() -> None:
+    clock = Clock(NOW + timedelta(milliseconds=300))
+    vault = CredentialVault(master(), clock)
+    times = vault.times(clock(), timedelta(hours=1))
+    original = session(expires_at=times.expires_at, issued_at=times.now)
+    issued = vault.issue(original)
+    assert issued.expiration == NOW + timedelta(hours=1)
+    assert vault.open(issued.access_key_id, issued.session_token)[1] == original
+    # Equal datetimes that are not times()'s own objects seal the same epochs.
+    copied = session(expires_at=NOW + timedelta(hours=1), issued_at=NOW)
+    again = vault.issue(copied)
+    assert vault.open(again.access_key_id, again.session_token)[1] == original

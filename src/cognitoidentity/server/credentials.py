@@ -33,7 +33,7 @@ import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
 import orjson
@@ -53,6 +53,7 @@ __all__ = [
     "TEMPORARY_KEY_PREFIX",
     "CredentialVault",
     "InvalidSessionToken",
+    "IssueTimes",
     "Session",
     "SessionExpired",
     "TemporaryCredentialResolver",
@@ -216,6 +217,24 @@ def _to_the_second(moment: datetime, epoch: int) -> datetime:
     return datetime.fromtimestamp(epoch, UTC)
 
 
+_ONE_SECOND: Final = timedelta(seconds=1)
+
+
+@dataclass(frozen=True, slots=True)
+class IssueTimes:
+    """A second of the clock as credentials issued in it need it (:meth:`CredentialVault.times`):
+    the second (``now.replace(microsecond=0)``) and the expiry ``lifetime`` after it, with their
+    epoch seconds."""
+
+    now: datetime
+    until: datetime
+    """The next second: :attr:`now` stands for every clock reading before it (from ``now`` on)."""
+    epoch: int
+    lifetime: timedelta
+    expires_at: datetime
+    expires: int
+
+
 class OpenedSession:
     """A session token opened: its secret and session, and the span of the clock (epoch seconds,
     ``valid_from`` included, ``valid_until`` not) in which opening it again gives the same answer:
@@ -270,6 +289,31 @@ class CredentialVault:
             max_entries=OPENED_SESSIONS_MAX,
             enabled=caches,
         )
+        self._times: IssueTimes | None = None
+        """What :meth:`times` answered last."""
+
+    def times(self, now: datetime, lifetime: timedelta) -> IssueTimes:
+        """``now`` to the second and the expiry ``lifetime`` after it, for credentials issued now.
+
+        A pure function of ``now``'s second, zone and ``lifetime``, so made once per second and
+        reused (a memo, not a cache of data that can change): under callgrind a ``replace``
+        cost ~8,000 instructions and a ``timestamp`` ~3,000, and each credentials request made
+        one of the first and two of the second.
+        :meth:`issue` knows the epoch seconds of a session made with these very datetimes."""
+        kept = self._times
+        if (
+            kept is not None
+            and now.tzinfo is kept.now.tzinfo  # (first: naive and aware never compare)
+            and kept.now <= now < kept.until
+            and lifetime == kept.lifetime
+        ):
+            return kept
+        second = now.replace(microsecond=0)
+        expires_at = second + lifetime
+        kept = self._times = IssueTimes(
+            second, second + _ONE_SECOND, _epoch(second), lifetime, expires_at, _epoch(expires_at)
+        )
+        return kept
 
     def issue(self, session: Session) -> TemporaryCredentials:
         """New credentials for ``session``; they work until ``session.expires_at`` (to the second).
@@ -287,12 +331,22 @@ class CredentialVault:
             :-1
         ].decode()
         expires_at = session.expires_at
-        expires = _epoch(expires_at)
         issued_at = session.issued_at
         # The operations set issued_at to the clock's second: sealing under it rather than
         # reading the clock again (a datetime.now) is at most one second earlier, and the box
         # opens epochs from well before now's to one after it, so the token opens the same.
-        now = (self._clock() if issued_at is None else issued_at).timestamp()
+        # Datetimes made by times() (the very objects: they are immutable) have their epoch
+        # seconds there.
+        times = self._times
+        if times is not None and expires_at is times.expires_at:
+            expires = times.expires
+        else:
+            expires = _epoch(expires_at)
+        now: float
+        if times is not None and issued_at is times.now:
+            now = times.epoch
+        else:
+            now = (self._clock() if issued_at is None else issued_at).timestamp()
         document = orjson.dumps(
             [
                 _FORMAT_VERSION,

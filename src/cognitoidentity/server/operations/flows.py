@@ -199,7 +199,10 @@ async def _credentials(
     amr: Sequence[str],
 ) -> api.GetCredentialsForIdentityResponse:
     runtime = ctx.runtime
-    now = runtime.clock().replace(microsecond=0)
+    # The clock's second and the expiry, made once per second by the vault (which then knows
+    # their epoch seconds when it issues).
+    times = runtime.credentials.times(runtime.clock(), CREDENTIALS_LIFETIME)
+    now = times.now
     # A foreign role, or one the role directory keeps as absent, is decided without the trust
     # context or check_trust's coroutine (the same verdict check_trust gives).
     verdict = known_verdict(
@@ -217,7 +220,7 @@ async def _credentials(
             account_id=pool.account_id,
             role_arn=role_arn,
             session_name=SESSION_NAME,
-            expires_at=now + CREDENTIALS_LIFETIME,
+            expires_at=times.expires_at,
             source_identity_id=identity_id,
             pool_id=pool.pool_id,
             provider=provider,

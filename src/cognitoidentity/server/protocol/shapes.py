@@ -590,6 +590,19 @@ def _writer(shape: Shape) -> Check:
 
 
 def _epoch(value: Any) -> Any:
+    # The datetime written last and its number: the same object comes again while answers
+    # carry a time made once per second (credentials' Expiration, CredentialVault.times), and
+    # timestamp() costs ~2,000 instructions. Kept by reference, so `is` never matches another
+    # datetime (an immutable one; the memo is of a pure function).
+    global _last_epoch
+    last = _last_epoch
+    if value is last[0]:
+        return last[1]
     assert isinstance(value, datetime)
     seconds = value.timestamp()
-    return int(seconds) if seconds.is_integer() else round(seconds, 3)
+    written = int(seconds) if seconds.is_integer() else round(seconds, 3)
+    _last_epoch = (value, written)
+    return written
+
+
+_last_epoch: tuple[object, float] = (object(), 0)  # a first value nothing written can be
