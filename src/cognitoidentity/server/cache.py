@@ -97,6 +97,10 @@ class Cache(Generic[K, V]):
         ttl = self.ttl
         if ttl is None:
             value = self._entries.get(key, _ABSENT)
+            # A hit of a cache without a time to live (most lookups) returns at once.
+            if value is not _ABSENT:
+                self._hits += 1
+                return value
         else:
             # Inline, not a method: a lookup is on most requests' path, and a call costs more
             # than the check.
