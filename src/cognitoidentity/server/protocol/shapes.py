@@ -411,25 +411,10 @@ class _Unexpected(Exception):
 Check = Callable[[Any], Any]
 
 
-def _lazy(shape: Shape, compile_: Callable[[Shape], Check]) -> Check:
-    """``compile_(shape)`` on first use: models may be recursive."""
-    compiled: list[Check] = []
-
-    def check(value: Any) -> Any:
-        if not compiled:
-            compiled.append(compile_(shape))
-        return compiled[0](value)
-
-    return check
-
-
-def _sized(meta: Mapping[str, Any]) -> Callable[[int], bool]:
-    low, high = meta.get("min"), meta.get("max")
-    if low is None and high is None:
-        return lambda size: True
-    low = -1 if low is None else low
-    high = float("inf") if high is None else high
-    return lambda size: low <= size <= high
+def _bounds(meta: Mapping[str, Any]) -> tuple[int, float]:
+    """A size's bounds, ``min`` and ``max`` (none: 0 and infinity), compared inline by the
+    checkers (``low <= size <= high``) rather than through a call."""
+    return meta.get("min", 0), meta.get("max", float("inf"))
 
 
 @lru_cache(maxsize=2048)
@@ -468,47 +453,66 @@ def _checker(shape: Shape) -> Check:
         return structure
     if kind == "map":
         assert isinstance(shape, MapShape)
-        size_ok = _sized(meta)
+        low, high = _bounds(meta)
         key_check = _checker(shape.key)
-        value_check = _lazy(shape.value, _checker)
+        value_shape = shape.value
+        # Compiled on first use (models may be recursive), then called without a wrapper.
+        value_check: Check | None = None
 
         def map_(value: Any) -> Any:
+            nonlocal value_check
             if type(value) is not dict:
                 raise _Unexpected
+            check = value_check
+            if check is None:
+                check = value_check = _checker(value_shape)
             out = {}
             for key, item in value.items():
                 key_check(key)
                 if item is not None:
-                    out[key] = value_check(item)
-            if not size_ok(len(out)):  # counted without nulls, as the generic pass does
+                    out[key] = check(item)
+            if not low <= len(out) <= high:  # counted without nulls, as the generic pass does
                 raise _Unexpected
             return out
 
         return map_
     if kind == "list":
         assert isinstance(shape, ListShape)
-        size_ok = _sized(meta)
-        member_check = _lazy(shape.member, _checker)
+        low, high = _bounds(meta)
+        member_shape = shape.member
+        member_check: Check | None = None  # compiled on first use, as a map's values
 
         def list_(value: Any) -> Any:
+            nonlocal member_check
             if type(value) is not list:
                 raise _Unexpected
-            out = [member_check(item) for item in value if item is not None]
-            if not size_ok(len(out)):
+            check = member_check
+            if check is None:
+                check = member_check = _checker(member_shape)
+            out = [check(item) for item in value if item is not None]
+            if not low <= len(out) <= high:
                 raise _Unexpected
             return out
 
         return list_
     if kind == "string":
-        low = meta.get("min", 0)
-        high = meta.get("max", float("inf"))
+        low, high = _bounds(meta)
         pattern = _pattern(meta["pattern"]).fullmatch if meta.get("pattern") else None
         enum = frozenset(shape.enum) if isinstance(shape, StringShape) and shape.enum else None
+        if pattern is None and enum is None:
+
+            def plain_string(value: Any) -> Any:
+                # Most strings have bounds only: their check, without the other two tests.
+                if type(value) is not str or not low <= len(value) <= high:
+                    raise _Unexpected
+                return value
+
+            return plain_string
 
         def string(value: Any) -> Any:
             if (
                 type(value) is not str
-                or not low <= len(value) <= high  # _sized's test, without its call
+                or not low <= len(value) <= high
                 or (pattern is not None and pattern(value) is None)
                 or (enum is not None and value not in enum)
             ):
@@ -525,12 +529,12 @@ def _checker(shape: Shape) -> Check:
 
         return boolean
     if kind in ("integer", "long"):
-        low, high = meta.get("min"), meta.get("max")
+        least, most = meta.get("min"), meta.get("max")
 
         def integer(value: Any) -> Any:
             if type(value) is not int:
                 raise _Unexpected  # floats too: the generic pass knows which are whole numbers
-            if (low is not None and value < low) or (high is not None and value > high):
+            if (least is not None and value < least) or (most is not None and value > most):
                 raise _Unexpected
             return value
 
