@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from cognitoidentity.server.http1.answers import STATUS_LINES, plain_answer
 from cognitoidentity.server.http1.reading import WRITE_BUFFER_FULL
@@ -24,6 +24,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("cognitoidentity.http")
 
 Message = dict[str, Any]
+
+_FRAMING_NAME_LENGTHS: Final = frozenset(
+    len(name) for name in (b"content-length", b"transfer-encoding", b"connection")
+)
+"""The lengths of the answer headers that change the framing: a name of another length is none."""
 
 
 class Exchange:
@@ -160,6 +165,9 @@ class Exchange:
         for name, value in defaults:
             lines += (name, b": ", value, b"\r\n")
         for name, value in headers:
+            lines += (name, b": ", value, b"\r\n")
+            if len(name) not in _FRAMING_NAME_LENGTHS:  # most names: no lower() to compare
+                continue
             lower = name.lower()
             if lower == b"content-length":
                 length = int(value)
@@ -167,7 +175,6 @@ class Exchange:
                 self._chunked = b"chunked" in value.lower()
             elif lower == b"connection" and b"close" in value.lower():
                 close = said_close = True
-            lines += (name, b": ", value, b"\r\n")
         no_content = status < 200 or status in (204, 304)
         # HEAD gets the headers a GET would get (its length included), and no body.
         self._silent = no_content or self.scope["method"] == "HEAD"
