@@ -683,6 +683,31 @@ def test_rejects_any_unsigned_x_amz_header_but_cloudfronts() -> None:
     assert verify(with_headers(request, user_agent="x", x_forwarded_for="1.2.3.4")).region == REGION
 
 
+def test_of_several_unsigned_headers_the_first_sent_is_named() -> None:
+    request = sign()
+    for first, second in (
+        ("x-amz-user-agent", "x-amz-meta-a"),
+        ("x-amz-meta-a", "x-amz-user-agent"),
+    ):
+        unsigned = {first.replace("-", "_"): "1", "user_agent": "u", second.replace("-", "_"): "2"}
+        assert_rejected(
+            with_headers(request, **unsigned),
+            InvalidSignatureException,
+            f"'{first}' must be a 'SignedHeader' in the AWS Authorization.",
+        )
+
+
+def test_a_signed_header_that_never_came_matches_no_signature() -> None:
+    signed = sign(aws_request(headers={"X-Custom": "v"}))
+    assert "x-custom" in signed.headers["authorization"]
+    assert verify(signed).access_key_id == AKID
+    assert_rejected(
+        with_headers(signed, x_custom=None),
+        InvalidSignatureException,
+        sigv4.SIGNATURE_MISMATCH_MESSAGE,
+    )
+
+
 # --- presigned requests ---------------------------------------------------------------------------
 
 

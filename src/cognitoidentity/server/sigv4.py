@@ -499,6 +499,15 @@ class SigV4Verifier:
         signed = set(signed_names)
         if "host" not in signed and ":authority" not in signed:
             raise InvalidSignatureException(HOST_NOT_SIGNED_MESSAGE)
+        # The few unsigned names first (Authorization, Content-Length...), by a set difference;
+        # only when one of them is refused are all read in order, to name the first.
+        for name in headers.keys() - signed:
+            if (name.startswith("x-amz-") and name not in UNSIGNED_X_AMZ_HEADERS) or (
+                name == date_header
+            ):
+                break
+        else:
+            return
         for name in headers:
             if (
                 name.startswith("x-amz-")
@@ -599,14 +608,11 @@ class SigV4Verifier:
         AWS: "For the values, trim any leading or trailing spaces, convert sequential spaces to a
         single space, and separate the values for a multi-value header using commas." Each line
         ends with a newline, so the block ends with an empty line."""
-        lines = []
-        for name in signed_names:
-            value = headers.get(name)
-            if value is None:
-                # The client signed a value we never received; no signature can match.
-                raise InvalidSignatureException(SIGNATURE_MISMATCH_MESSAGE)
-            lines.append(f"{name}:{' '.join(value.split())}\n")
-        return "".join(lines)
+        try:
+            return "".join([f"{name}:{' '.join(headers[name].split())}\n" for name in signed_names])
+        except KeyError:
+            # The client signed a value we never received; no signature can match.
+            raise InvalidSignatureException(SIGNATURE_MISMATCH_MESSAGE) from None
 
     @staticmethod
     def _payload_hash(
