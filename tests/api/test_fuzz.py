@@ -57,6 +57,11 @@ from tests.support.idp import SamlIdp
 from tests.support.postgres import require_postgres, temporary_schema
 from tests.support.server import REGION, ServerProcess, free_port
 
+# Under pytest-xdist (scripts/test) the two stores' runs go to one worker, one after the other:
+# each keeps two cores busy (the fuzzer and its server), and both at once would spend much of the
+# time budget waiting for a core.
+pytestmark = pytest.mark.xdist_group("fuzz")
+
 SEED: Final = int(os.environ.get("COGNITOIDENTITY_TEST_FUZZ_SEED", "20240611"))
 """Fixed, so that every run sends the same requests; set the variable to explore others."""
 ROUNDS: Final = int(os.environ.get("COGNITOIDENTITY_TEST_FUZZ_ROUNDS", "2"))

@@ -12,11 +12,14 @@ older than ``package.json``. Without ``node``/``npm`` the tests skip, except und
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import os
 import re
 import shutil
 import subprocess
+import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -70,18 +73,23 @@ def node() -> str:
     # install that changed nothing still counts as done.
     stamp = JS_DIR / "node_modules" / ".package-lock.json"
     manifest = JS_DIR / "package.json"
-    if not stamp.exists() or stamp.stat().st_mtime < manifest.stat().st_mtime:
-        result = subprocess.run(
-            [npm, "install", "--no-audit", "--no-fund"],
-            cwd=JS_DIR,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        if result.returncode != 0:
-            pytest.fail(f"npm install failed in {JS_DIR}:\n{result.stdout}\n{result.stderr}")
-        stamp.touch()
+    # One install at a time (pytest-xdist workers each ask for this fixture): the others wait for
+    # it on a lock (outside the working tree), then find the stamp up to date.
+    digest = hashlib.sha256(str(JS_DIR.resolve()).encode()).hexdigest()[:16]
+    with (Path(tempfile.gettempdir()) / f"cognitoidentity-npm-{digest}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not stamp.exists() or stamp.stat().st_mtime < manifest.stat().st_mtime:
+            result = subprocess.run(
+                [npm, "install", "--no-audit", "--no-fund"],
+                cwd=JS_DIR,
+                capture_output=True,
+                text=True,
+                timeout=600,
+                check=False,
+            )
+            if result.returncode != 0:
+                pytest.fail(f"npm install failed in {JS_DIR}:\n{result.stdout}\n{result.stderr}")
+            stamp.touch()
     return node
 
 

@@ -53,6 +53,7 @@ from signxml import methods
 from signxml.signer import XMLSigner
 
 from cognitoidentity.server.logins.base import OidcProviderConfig, SamlProviderConfig
+from tests.support.server import free_port
 
 __all__ = [
     "AmazonApi",
@@ -72,13 +73,6 @@ __all__ = [
 ]
 
 REGION = "us-east-1"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def b64url(data: bytes) -> str:

@@ -43,11 +43,56 @@ needs_caches = pytest.mark.skipif(
 """For a test of a cache's own behaviour (what it saves, how long it trusts what it keeps)."""
 
 
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+"""The pytest-xdist worker this process is (``gw0``, ``gw1``, ...), or empty outside xdist."""
+_WORKER_PORTS: list[int] = []
+"""The ports :func:`free_port` hands out in this worker, in order (a range of its own)."""
+
+
+def _worker_ports() -> list[int]:
+    """This worker's share of the ports below the kernel's ephemeral range (where ``bind`` to port
+    0 and outgoing connections take theirs), from 10000 up, one slice per worker, starting at a
+    random place (another run on the machine walks its own way through the same slice)."""
+    if not _WORKER_PORTS:
+        try:
+            with open("/proc/sys/net/ipv4/ip_local_port_range") as ranges:
+                ephemeral = int(ranges.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            ephemeral = 32768
+        low = 10000 if ephemeral > 12000 else 1024
+        count = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1))
+        index = int(_WORKER.removeprefix("gw")) % count
+        span = (ephemeral - low) // count
+        ports = list(range(low + index * span, low + (index + 1) * span))
+        if len(ports) < 100:  # no room below the ephemeral ports: bind to port 0 after all
+            return []
+        start = secrets.randbelow(len(ports))
+        _WORKER_PORTS.extend(ports[start:] + ports[:start])
+    return _WORKER_PORTS
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A port of 127.0.0.1 that nothing listens on now, for a server about to bind it.
+
+    Outside pytest-xdist, the kernel's choice (``bind`` to port 0). Under xdist each worker takes
+    them in turn from a range of its own (:func:`_worker_ports`), so two workers never hand out the
+    same port in the moment before its server binds it, nor one an outgoing connection holds."""
+    ports = _worker_ports() if _WORKER.removeprefix("gw").isdigit() else []
+    if not ports:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port: int = sock.getsockname()[1]
+            return port
+    for _ in range(len(ports)):
+        port = ports.pop(0)
+        ports.append(port)  # round and round: a port comes back only after all the others
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:  # in use (or still closing): the next one
+                continue
+            return port
+    raise RuntimeError(f"no free port left in worker {_WORKER}'s range")
 
 
 @dataclass(frozen=True, slots=True)
