@@ -296,9 +296,8 @@ class CredentialVault:
         """``now`` to the second and the expiry ``lifetime`` after it, for credentials issued now.
 
         A pure function of ``now``'s second, zone and ``lifetime``, so made once per second and
-        reused (a memo, not a cache of data that can change): under callgrind a ``replace``
-        cost ~8,000 instructions and a ``timestamp`` ~3,000, and each credentials request made
-        one of the first and two of the second.
+        reused (a memo, not a cache of data that can change): ``replace`` and ``timestamp`` were
+        most of what a credentials request spent over 6069133 (bench/README, issue 12).
         :meth:`issue` knows the epoch seconds of a session made with these very datetimes."""
         kept = self._times
         if (

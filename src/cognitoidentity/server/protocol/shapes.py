@@ -596,7 +596,7 @@ def _writer(shape: Shape) -> Check:
 def _epoch(value: Any) -> Any:
     # The datetime written last and its number: the same object comes again while answers
     # carry a time made once per second (credentials' Expiration, CredentialVault.times), and
-    # timestamp() costs ~2,000 instructions. Kept by reference, so `is` never matches another
+    # timestamp() is the costly part. Kept by reference, so `is` never matches another
     # datetime (an immutable one; the memo is of a pure function).
     global _last_epoch
     last = _last_epoch
