@@ -41,7 +41,9 @@ from cognitoidentity.server.errors import (
 from cognitoidentity.server.ids import RandomUuids
 from cognitoidentity.server.logs import access_log, log_request
 from cognitoidentity.server.protocol.base import Call, Operation
+from cognitoidentity.server.protocol.forms import is_form
 from cognitoidentity.server.protocol.json_rpc import CONTENT_TYPE, JsonProtocol
+from cognitoidentity.server.protocol.query import QueryProtocol
 from cognitoidentity.server.services import Service
 from cognitoidentity.server.sigv4 import HttpRequest, SigV4Verifier
 from cognitoidentity.server.store import StoreBusy
@@ -122,6 +124,7 @@ class Application:
         self.mounted: Mounted | None = None
         self._request_ids = RandomUuids()
         self._targets: dict[str, tuple[Service, JsonProtocol, Operation]] = {}
+        self._paths: dict[str, tuple[Service, Operation]] = {}
         self._targets_of: Sequence[Service] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -196,6 +199,7 @@ class Application:
             services = mounted.services
             if services is not self._targets_of:
                 self._targets, self._targets_of = json_targets(services), services
+                self._paths = path_routes(services)
             # Most calls are JSON 1.1: their X-Amz-Target names the service and the operation,
             # and most of those are unsigned, so no HttpRequest is built for them.
             request: HttpRequest | None = None
@@ -207,15 +211,29 @@ class Application:
                 call: Call | None = None
             else:
                 request = _request(scope, fields, body)
-                routed = _route(services, request)
-                if routed is None:
-                    raise UnknownOperationException(
-                        f"No operation at {quote(method)} {quote(path)}"
-                        + ("" if method != "POST" else " without an X-Amz-Target header")
-                    )
-                service, call = routed
+                # A POST that no JSON 1.1 or Query service would take (no X-Amz-Target, query
+                # string or form body) to a path an operation has: routed by its path alone.
+                by_path = (
+                    self._paths.get(request.path)
+                    if method == "POST"
+                    and "x-amz-target" not in fields
+                    and not scope.get("query_string")
+                    and not is_form(fields)
+                    else None
+                )
+                if by_path is not None:
+                    service, op = by_path
+                    call = Call(op, body)
+                else:
+                    routed = _route(services, request)
+                    if routed is None:
+                        raise UnknownOperationException(
+                            f"No operation at {quote(method)} {quote(path)}"
+                            + ("" if method != "POST" else " without an X-Amz-Target header")
+                        )
+                    service, call = routed
+                    op = call.operation
                 protocol = service.protocol
-                op = call.operation
                 operation = op.name
             # Authenticate, parse, authorize and run, in that order for every protocol: a caller
             # that is not authenticated learns nothing about the parameters it sent, and a denial
@@ -335,6 +353,24 @@ def json_targets(
         for name, op in protocol.operations.items():
             targets.setdefault(f"{protocol.target_prefix}.{name}", (service, protocol, op))
     return targets
+
+
+def path_routes(services: Sequence[Service]) -> dict[str, tuple[Service, Operation]]:
+    """A ``POST`` path → the service and operation :func:`_route` finds for a ``POST`` there
+    without an X-Amz-Target header, a query string or a form body: the operation paths of the
+    services after the JSON 1.1 and Query ones (which take no such request), up to the first
+    service of a protocol without operation paths (which might take it first)."""
+    routes: dict[str, tuple[Service, Operation]] = {}
+    for service in services:
+        protocol = service.protocol
+        if isinstance(protocol, JsonProtocol | QueryProtocol):
+            continue
+        paths: Mapping[str, Operation] | None = getattr(protocol, "operation_paths", None)
+        if paths is None:
+            break
+        for path, op in paths.items():
+            routes.setdefault(path, (service, op))
+    return routes
 
 
 _NO_ORIGIN: tuple[str | None, bool] = (None, False)

@@ -178,9 +178,10 @@ class NativeProtocol:
 
     def __init__(self, model: ServiceModel) -> None:
         self.operations = operations_of(model)
-        self._by_path: dict[str, Operation] = {
+        self.operation_paths: dict[str, Operation] = {
             op.model.http["requestUri"]: op for op in self.operations.values()
         }
+        """Each operation's path (a ``POST`` there calls it): the pipeline's routing table."""
         # Each operation's compiled input checker, looked up once.
         self._parsers: dict[str, Callable[[Any], dict[str, Any]]] = {
             name: shapes.parser(op.model.input_shape) for name, op in self.operations.items()
@@ -189,7 +190,7 @@ class NativeProtocol:
     def route_request(self, request: HttpRequest) -> Call | None:
         if not request.path.startswith(PATH_PREFIX):
             return None
-        op = self._by_path.get(request.path)
+        op = self.operation_paths.get(request.path)
         if op is None or request.method != "POST":
             raise UnknownOperationException(
                 f"No operation at {quote(request.method)} {quote(request.path)}"

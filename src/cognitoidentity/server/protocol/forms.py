@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final
 from urllib.parse import parse_qsl
 
@@ -28,9 +29,12 @@ def may_have_fields(request: HttpRequest) -> bool:
 
 
 def _form_body(request: HttpRequest) -> bool:
-    return bool(request.body) and request.headers.get("content-type", "").lower().startswith(
-        FORM_CONTENT_TYPE
-    )
+    return bool(request.body) and is_form(request.headers)
+
+
+def is_form(headers: Mapping[str, str]) -> bool:
+    """Whether the headers (lower-cased names) declare a form body."""
+    return headers.get("content-type", "").lower().startswith(FORM_CONTENT_TYPE)
 
 
 def _pairs(text: str) -> dict[str, str]:
