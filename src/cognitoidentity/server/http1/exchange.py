@@ -154,18 +154,20 @@ class Exchange:
         assert self._head is not None
         status, headers = self._head
         connection = self._connection
-        lines = [STATUS_LINES[status]]
-        breaks = 2 + len(headers)  # the status line, each header, the blank line...
-        length: int | None = None
         # Closing (shutdown, end of input, an upgrade) and this is the last answer owed: say so.
         close = not self.keep_alive or (connection._closing and not connection._waiting)
         said_close = False
         defaults = connection._server_state.default_headers
-        breaks += len(defaults)
-        for name, value in defaults:
-            lines += (name, b": ", value, b"\r\n")
+        # Every header line at once (bytes.join in C rather than four pieces a header in Python).
+        given = (*defaults, *headers)
+        lines = b"\r\n".join(map(b": ".join, given))
+        # One count instead of a regex per header: a CR or LF inside a name or value (say, from
+        # text a client sent) would end the header early and let the rest forge an answer.
+        breaks = max(len(given) - 1, 0)
+        if lines.count(b"\n") != breaks or lines.count(b"\r") != breaks:
+            raise RuntimeError("an answer header holds a CR or LF")
+        length: int | None = None
         for name, value in headers:
-            lines += (name, b": ", value, b"\r\n")
             if len(name) not in _FRAMING_NAME_LENGTHS:  # most names: no lower() to compare
                 continue
             lower = name.lower()
@@ -178,27 +180,22 @@ class Exchange:
         no_content = status < 200 or status in (204, 304)
         # HEAD gets the headers a GET would get (its length included), and no body.
         self._silent = no_content or self.scope["method"] == "HEAD"
+        added = b""
         if length is None and not self._chunked and not no_content:
             if more:
                 self._chunked = True
-                lines.append(b"transfer-encoding: chunked\r\n")
+                added = b"transfer-encoding: chunked\r\n"
             else:
-                lines.append(b"content-length: %d\r\n" % len(body))
-            breaks += 1  # ...and what is added here
+                added = b"content-length: %d\r\n" % len(body)
         if close:
             self.keep_alive = False
             if not said_close:
-                lines.append(b"connection: close\r\n")
-                breaks += 1
-        lines.append(b"\r\n")
-        head = b"".join(lines)
-        # One count instead of a regex per header: a CR or LF inside a name or value (say, from
-        # text a client sent) would end the header early and let the rest forge an answer.
-        if head.count(b"\n") != breaks or head.count(b"\r") != breaks:
-            raise RuntimeError("an answer header holds a CR or LF")
+                added += b"connection: close\r\n"
         if length is not None and not self._silent:
             self._remaining = length
-        return head
+        if lines:
+            return b"%b%b\r\n%b\r\n" % (STATUS_LINES[status], lines, added)
+        return b"%b%b\r\n" % (STATUS_LINES[status], added)
 
     def _frame(self, body: bytes, more: bool) -> bytes:
         if self._silent:
