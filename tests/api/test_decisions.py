@@ -425,3 +425,31 @@ def test_bad_input_is_a_validation_error(server: InProcessServer) -> None:
     unknown = server.http.post("/_cognitoidentity/v1/nothing", content=b"{}")
     assert unknown.json()["__type"] == "UnknownOperationException"
     assert EXPLAIN_PATH.startswith("/_cognitoidentity/v1/")
+
+
+def test_a_query_call_posted_to_the_endpoints_path_stays_a_query_call(
+    server: InProcessServer,
+) -> None:
+    """Routing by path takes only what no other protocol would: a form body naming an Action, or
+    a query string, is still the Query services' (STS answers it, in XML), as when every protocol
+    was asked in turn."""
+    assert server.http is not None
+    account = server.new_account()
+    keys = BotoCredentials(account.access_key_id, account.secret_access_key)
+    form = b"Action=GetCallerIdentity&Version=2011-06-15"
+    headers = sign(
+        keys,
+        "POST",
+        server.url + DECISIONS_PATH,
+        form,
+        service="sts",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    answer = server.http.post(DECISIONS_PATH, content=form, headers=headers)
+    assert answer.status_code == 200, answer.text
+    assert "<GetCallerIdentityResponse" in answer.text
+    assert f"<Account>{account.account_id}</Account>" in answer.text
+    query = f"{DECISIONS_PATH}?Action=GetCallerIdentity&Version=2011-06-15"
+    headers = sign(keys, "POST", server.url + query, b"", service="sts")
+    answer = server.http.post(query, content=b"", headers=headers)
+    assert "<GetCallerIdentityResponse" in answer.text, answer.text
