@@ -1,7 +1,10 @@
 """The group-commit writer: one thread with one connection runs every write of the store.
 
-Every write that arrives while a commit is in flight joins the next transaction, so one fsync
-covers many requests; a write that fails rolls back alone (the group is run again, each write in
+The writes a turn of the event loop submits are handed to the writer together when the turn
+ends, and every write that arrives while a commit is in flight joins the next transaction, so one
+fsync covers many requests. (Handed over one by one, the first write of a turn woke the writer,
+which committed it, and the few that came before it read the queue, alone: under a GetId load of
+32 connections, about a fifth of the writer's fsyncs, bench/README.md, issue 12.) a write that fails rolls back alone (the group is run again, each write in
 its own savepoint). The guest identities of a group (GetId's common call) go in with one multi-row
 statement: ``sqlite3`` hands the GIL to the event loop at every statement, and winning it back, once
 per insert, cost more than the inserts themselves. Each transaction starts with ``BEGIN
@@ -95,43 +98,61 @@ class GroupCommitWriter:
     def __init__(self, path: str, *, metrics: Metrics | None = None) -> None:
         # No busy timeout: ``_begin`` waits for the lock itself, until a deadline set by the batch.
         self._conn = connect(path, busy_timeout_ms=0)
-        self._jobs: queue.SimpleQueue[Submitted | None] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[list[Submitted] | None] = queue.SimpleQueue()
+        self._turn: list[Submitted] = []
+        """What this turn of the event loop submitted, handed over when it ends."""
         self._metrics = metrics
         self._thread = threading.Thread(target=self._run, name="sqlite-writer", daemon=True)
         self._thread.start()
 
     def submit(self, job: Job) -> asyncio.Future[Any]:
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._jobs.put((job, future, time.monotonic()))
+        """``job``'s outcome, once the writer has committed it (at the end of this turn of the
+        event loop, at the earliest)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        if not self._turn:
+            loop.call_soon(self._hand_over)
+        self._turn.append((job, future, time.monotonic()))
         return future
 
+    def _hand_over(self) -> None:
+        turn, self._turn = self._turn, []
+        self._jobs.put(turn)
+
     def close(self) -> None:
+        if self._turn:  # submitted in the turn that closes: still committed, before the end
+            self._hand_over()
         self._jobs.put(None)
         self._thread.join()
         self._conn.close()
 
     def _run(self) -> None:
-        while True:
-            first = self._jobs.get()
-            if first is None:
-                return
-            batch = [first]
-            stop = False
-            while len(batch) < MAX_GROUP:
+        waiting: list[Submitted] = []
+        stop = False
+        while not stop or waiting:
+            if not waiting:
+                first = self._jobs.get()
+                if first is None:
+                    return
+                waiting = first
+            # The turns handed over meanwhile join, a turn's writes staying together; a group
+            # commits at most MAX_GROUP writes, the rest go in the next.
+            while len(waiting) < MAX_GROUP and not stop:
                 try:
-                    nxt = self._jobs.get_nowait()
+                    turn = self._jobs.get_nowait()
                 except queue.Empty:
                     break
-                if nxt is None:
+                if turn is None:
                     stop = True
-                    break
-                batch.append(nxt)
+                else:
+                    waiting += turn
+            batch, waiting = waiting[:MAX_GROUP], waiting[MAX_GROUP:]
+            if not batch:  # a turn handed over empty (its writes went with a close)
+                continue
             started = time.perf_counter()
             self._commit(batch)
             if self._metrics is not None:
                 self._metrics.store_commit(time.perf_counter() - started, len(batch))
-            if stop:
-                return
 
     def _begin(self, deadline: float) -> None:
         """``BEGIN IMMEDIATE``, tried again while another connection holds the write lock, until
