@@ -281,6 +281,14 @@ def _sign(key: bytes, message: str) -> bytes:
     return hmac.digest(key, message.encode("utf-8"), "sha256")
 
 
+class _Hmac(Protocol):
+    def copy(self) -> _Hmac: ...
+
+    def update(self, msg: bytes, /) -> None: ...
+
+    def hexdigest(self) -> str: ...
+
+
 class _HmacKey:
     """HMAC-SHA256 with one key, the key set up once (the standard library's HMAC object,
     copied for each message): ``hmac.digest`` sets the key up again at every call."""
@@ -288,7 +296,11 @@ class _HmacKey:
     __slots__ = ("_hmac",)
 
     def __init__(self, key: bytes) -> None:
-        self._hmac = hmac.new(key, digestmod="sha256")
+        keyed = hmac.new(key, digestmod="sha256")
+        # CPython keeps the C object (OpenSSL's) behind the HMAC object; copied directly, three
+        # Python-level method calls go from each signature. Any other HMAC object is copied whole.
+        inner = getattr(keyed, "_hmac", None)
+        self._hmac: _Hmac = inner if inner is not None and hasattr(inner, "copy") else keyed
 
     def hexdigest(self, message: bytes) -> str:
         """``hmac.digest(key, message, "sha256").hex()``."""
