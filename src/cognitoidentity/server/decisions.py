@@ -185,7 +185,10 @@ class EvaluationTurn:
     __slots__ = ("_waiting",)
 
     def __init__(self) -> None:
-        self._waiting: list[tuple[asyncio.Future[Decision], tuple[Any, ...]]] = []
+        # By event loop: each loop runs its own turn's evaluations and resolves its own futures.
+        self._waiting: dict[
+            asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Decision], tuple[Any, ...]]]
+        ] = {}
 
     def evaluate(
         self,
@@ -197,14 +200,15 @@ class EvaluationTurn:
         """``evaluate``'s decision, at the end of this turn of the event loop."""
         loop = asyncio.get_running_loop()
         decided: asyncio.Future[Decision] = loop.create_future()
-        if not self._waiting:
-            loop.call_soon(self._run)
-        self._waiting.append((decided, (request, permissions, session, boundary)))
+        waiting = self._waiting.get(loop)
+        if waiting is None:
+            waiting = self._waiting[loop] = []
+            loop.call_soon(self._run, loop)
+        waiting.append((decided, (request, permissions, session, boundary)))
         return decided
 
-    def _run(self) -> None:
-        waiting, self._waiting = self._waiting, []
-        for decided, (request, permissions, session, boundary) in waiting:
+    def _run(self, loop: asyncio.AbstractEventLoop) -> None:
+        for decided, (request, permissions, session, boundary) in self._waiting.pop(loop):
             if decided.cancelled():
                 continue
             try:

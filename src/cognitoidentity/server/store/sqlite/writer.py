@@ -99,8 +99,8 @@ class GroupCommitWriter:
         # No busy timeout: ``_begin`` waits for the lock itself, until a deadline set by the batch.
         self._conn = connect(path, busy_timeout_ms=0)
         self._jobs: queue.SimpleQueue[list[Submitted] | None] = queue.SimpleQueue()
-        self._turn: list[Submitted] = []
-        """What this turn of the event loop submitted, handed over when it ends."""
+        self._turns: dict[asyncio.AbstractEventLoop, list[Submitted]] = {}
+        """What the current turn of each event loop submitted, handed over when it ends."""
         self._metrics = metrics
         self._thread = threading.Thread(target=self._run, name="sqlite-writer", daemon=True)
         self._thread.start()
@@ -110,18 +110,21 @@ class GroupCommitWriter:
         event loop, at the earliest)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
-        if not self._turn:
-            loop.call_soon(self._hand_over)
-        self._turn.append((job, future, time.monotonic()))
+        turn = self._turns.get(loop)
+        if turn is None:
+            turn = self._turns[loop] = []
+            loop.call_soon(self._hand_over, loop)
+        turn.append((job, future, time.monotonic()))
         return future
 
-    def _hand_over(self) -> None:
-        turn, self._turn = self._turn, []
-        self._jobs.put(turn)
+    def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
+        turn = self._turns.pop(loop, None)
+        if turn:
+            self._jobs.put(turn)
 
     def close(self) -> None:
-        if self._turn:  # submitted in the turn that closes: still committed, before the end
-            self._hand_over()
+        for loop in list(self._turns):  # submitted in a turn not ended: still committed
+            self._hand_over(loop)
         self._jobs.put(None)
         self._thread.join()
         self._conn.close()
@@ -147,8 +150,6 @@ class GroupCommitWriter:
                 else:
                     waiting += turn
             batch, waiting = waiting[:MAX_GROUP], waiting[MAX_GROUP:]
-            if not batch:  # a turn handed over empty (its writes went with a close)
-                continue
             started = time.perf_counter()
             self._commit(batch)
             if self._metrics is not None:
