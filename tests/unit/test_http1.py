@@ -79,6 +79,13 @@ class App:
         ).encode()
         if path == "/short":
             headers.append((b"content-length", b"%d" % (len(answer) + 10)))
+        if path == "/generated":  # ASGI allows any iterable: here one that can be read once
+            given = [*headers, (b"Content-Length", b"%d" % len(answer))]
+            await send(
+                {"type": "http.response.start", "status": 200, "headers": (h for h in given)}
+            )
+            await send({"type": "http.response.body", "body": answer})
+            return
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": answer})
 
@@ -320,6 +327,17 @@ def test_a_streamed_answer_is_chunked(server: Running) -> None:
         status, headers, body = read_answer(rfile)
         assert (status, headers["transfer-encoding"], body) == (200, "chunked", b"one,two,three")
         assert read_answer(rfile)[0] == 200
+
+
+def test_headers_given_as_an_iterator_are_written_and_frame_the_answer(server: Running) -> None:
+    sock, rfile = server.connect()
+    with sock, rfile:
+        sock.sendall(request("/generated") + request("/echo?after"))
+        status, headers, body = read_answer(rfile)
+        assert (status, headers["content-type"]) == (200, "application/json")
+        assert int(headers["content-length"]) == len(body)  # the application's, given once
+        assert json.loads(body)["path"] == "/generated"
+        assert json.loads(read_answer(rfile)[2])["query"] == "after"
 
 
 def test_head_gets_headers_without_a_body(server: Running) -> None:

@@ -167,7 +167,7 @@ class Exchange:
         if lines.count(b"\n") != breaks or lines.count(b"\r") != breaks:
             raise RuntimeError("an answer header holds a CR or LF")
         length: int | None = None
-        for name, value in headers:
+        for name, value in given[len(defaults) :]:  # the application's (headers may be an iterator)
             if len(name) not in _FRAMING_NAME_LENGTHS:  # most names: no lower() to compare
                 continue
             lower = name.lower()

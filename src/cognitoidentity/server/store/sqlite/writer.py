@@ -3,14 +3,14 @@
 The writes a turn of the event loop submits are handed to the writer together when the turn
 ends, and every write that arrives while a commit is in flight joins the next transaction, so one
 fsync covers many requests. (Handed over one by one, the first write of a turn woke the writer,
-which committed it, and the few that came before it read the queue, alone: under a GetId load of
-32 connections, about a fifth of the writer's fsyncs, bench/README.md, issue 12.) a write that fails rolls back alone (the group is run again, each write in
-its own savepoint). The guest identities of a group (GetId's common call) go in with one multi-row
-statement: ``sqlite3`` hands the GIL to the event loop at every statement, and winning it back, once
-per insert, cost more than the inserts themselves. Each transaction starts with ``BEGIN
-IMMEDIATE``, so several server processes may write to the same file; a group waits for another's
-write lock until ``WRITE_LOCK_WAIT`` after its oldest write was submitted, then fails as
-:class:`~cognitoidentity.server.store.base.StoreBusy`.
+which began its group with the few writes already queued and committed them while the turn went
+on: a turn's writes took two fsyncs or more; bench/README.md, issue 12.) A write that fails rolls
+back alone (the group is run again, each write in its own savepoint). The guest identities of a
+group (GetId's common call) go in with one multi-row statement: ``sqlite3`` hands the GIL to the
+event loop at every statement, and winning it back, once per insert, cost more than the inserts
+themselves. Each transaction starts with ``BEGIN IMMEDIATE``, so several server processes may
+write to the same file; a group waits for another's write lock until ``WRITE_LOCK_WAIT`` after
+its oldest write was submitted, then fails as :class:`~cognitoidentity.server.store.base.StoreBusy`.
 """
 
 from __future__ import annotations
