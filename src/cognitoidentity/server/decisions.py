@@ -51,6 +51,7 @@ from cognitoidentity.server.errors import (
 from cognitoidentity.server.policy import Decision, Match, Policy, Request, evaluate
 from cognitoidentity.server.session_context import session_context
 from cognitoidentity.server.sigv4 import Caller, CredentialResolver, HttpRequest, SigV4Verifier
+from cognitoidentity.server.turns import TurnBatches
 
 __all__ = [
     "DEFAULT_ACTION",
@@ -182,13 +183,10 @@ class EvaluationTurn:
     answers), each evaluation was measured about a fifth slower (bench/README.md, issue 13). A
     decision waits for nothing but the end of the turn that asked for it."""
 
-    __slots__ = ("_waiting",)
+    __slots__ = ("_batches",)
 
     def __init__(self) -> None:
-        # By event loop: each loop runs its own turn's evaluations and resolves its own futures.
-        self._waiting: dict[
-            asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Decision], tuple[Any, ...]]]
-        ] = {}
+        self._batches: TurnBatches[_Asked] = TurnBatches(_evaluate_all)
 
     def evaluate(
         self,
@@ -198,27 +196,31 @@ class EvaluationTurn:
         boundary: Sequence[Policy] | None,
     ) -> asyncio.Future[Decision]:
         """``evaluate``'s decision, at the end of this turn of the event loop."""
-        loop = asyncio.get_running_loop()
-        decided: asyncio.Future[Decision] = loop.create_future()
-        waiting = self._waiting.get(loop)
-        if waiting is None:
-            waiting = self._waiting[loop] = []
-            loop.call_soon(self._run, loop)
-        waiting.append((decided, (request, permissions, session, boundary)))
+        decided: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
+        self._batches.add((decided, request, permissions, session, boundary))
         return decided
 
-    def _run(self, loop: asyncio.AbstractEventLoop) -> None:
-        for decided, (request, permissions, session, boundary) in self._waiting.pop(loop):
-            if decided.cancelled():
-                continue
-            try:
-                decision = evaluate(
-                    request, permissions, session_policies=session, boundary=boundary
-                )
-            except Exception as exc:  # the request's own failure, raised in its own task
-                decided.set_exception(exc)
-            else:
-                decided.set_result(decision)
+
+_Asked = tuple[
+    "asyncio.Future[Decision]",
+    Request,
+    Sequence[Policy],
+    Sequence[Policy] | None,
+    Sequence[Policy] | None,
+]
+"""An evaluation asked for: its future, then ``evaluate``'s arguments."""
+
+
+def _evaluate_all(asked: list[_Asked]) -> None:
+    for decided, request, permissions, session, boundary in asked:
+        if decided.cancelled():
+            continue
+        try:
+            decision = evaluate(request, permissions, session_policies=session, boundary=boundary)
+        except Exception as exc:  # the request's own failure, raised in its own task
+            decided.set_exception(exc)
+        else:
+            decided.set_result(decision)
 
 
 def forwarded_request(request: Mapping[str, Any]) -> HttpRequest:

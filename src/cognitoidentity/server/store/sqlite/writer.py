@@ -32,6 +32,7 @@ from cognitoidentity.server.store.sqlite.connection import (
     is_busy,
     store_error,
 )
+from cognitoidentity.server.turns import TurnBatches
 
 if TYPE_CHECKING:
     from cognitoidentity.server.metrics import Metrics
@@ -99,8 +100,8 @@ class GroupCommitWriter:
         # No busy timeout: ``_begin`` waits for the lock itself, until a deadline set by the batch.
         self._conn = connect(path, busy_timeout_ms=0)
         self._jobs: queue.SimpleQueue[list[Submitted] | None] = queue.SimpleQueue()
-        self._turns: dict[asyncio.AbstractEventLoop, list[Submitted]] = {}
-        """What the current turn of each event loop submitted, handed over when it ends."""
+        # What a turn of the event loop submits goes to the queue as one list when it ends.
+        self._turns: TurnBatches[Submitted] = TurnBatches(self._jobs.put)
         self._metrics = metrics
         self._thread = threading.Thread(target=self._run, name="sqlite-writer", daemon=True)
         self._thread.start()
@@ -108,23 +109,12 @@ class GroupCommitWriter:
     def submit(self, job: Job) -> asyncio.Future[Any]:
         """``job``'s outcome, once the writer has committed it (at the end of this turn of the
         event loop, at the earliest)."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
-        turn = self._turns.get(loop)
-        if turn is None:
-            turn = self._turns[loop] = []
-            loop.call_soon(self._hand_over, loop)
-        turn.append((job, future, time.monotonic()))
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._turns.add((job, future, time.monotonic()))
         return future
 
-    def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
-        turn = self._turns.pop(loop, None)
-        if turn:
-            self._jobs.put(turn)
-
     def close(self) -> None:
-        for loop in list(self._turns):  # submitted in a turn not ended: still committed
-            self._hand_over(loop)
+        self._turns.end_all()  # submitted in a turn not ended: still committed
         self._jobs.put(None)
         self._thread.join()
         self._conn.close()
